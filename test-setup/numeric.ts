@@ -1,0 +1,72 @@
+/**
+ * Shared test helpers for numerical checks: independent float64 references, central finite
+ * differences, seeded random data, and tensor-leak checks. Test-only; never imported by src.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { expect } from 'vitest';
+import { createRng } from '@mmc/core';
+
+/** Seeded N(0, 1) data as a Float64Array (reference computations run in float64). */
+export function randn(seed: number, n: number, scale = 1): Float64Array {
+  const rng = createRng(seed);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = rng.normal() * scale;
+  return out;
+}
+
+/**
+ * Central finite-difference gradient of a scalar function of a flat Float64Array:
+ * g_i = (f(x + h·e_i) − f(x − h·e_i)) / 2h.
+ */
+export function numericGrad(f: (x: Float64Array) => number, x: Float64Array, h = 1e-5): Float64Array {
+  const g = new Float64Array(x.length);
+  const xp = Float64Array.from(x);
+  for (let i = 0; i < x.length; i++) {
+    const orig = xp[i];
+    xp[i] = orig + h;
+    const fp = f(xp);
+    xp[i] = orig - h;
+    const fm = f(xp);
+    xp[i] = orig;
+    g[i] = (fp - fm) / (2 * h);
+  }
+  return g;
+}
+
+/** max_i |a_i − b_i| */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+/** Asserts max |a − b| ≤ atol + rtol·max|b| and returns the max abs error (for reporting). */
+export function expectClose(a: ArrayLike<number>, b: ArrayLike<number>, atol: number, rtol = 0): number {
+  const err = maxAbsDiff(a, b);
+  let scale = 0;
+  for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]));
+  const tol = atol + rtol * scale;
+  if (!(err <= tol)) {
+    throw new Error(`max abs error ${err.toExponential(3)} exceeds tolerance ${tol.toExponential(3)} (atol ${atol}, rtol ${rtol})`);
+  }
+  recordError(err);
+  return err;
+}
+
+/** Runs `fn` and asserts that it leaves tf.memory().numTensors unchanged (disposing its result). */
+export function expectNoLeak(fn: () => tf.TensorContainer | void): void {
+  const before = tf.memory().numTensors;
+  const out = fn();
+  if (out) tf.dispose(out as tf.TensorContainer);
+  expect(tf.memory().numTensors).toBe(before);
+}
+
+/** The largest error seen by expectClose in this process (reported at the end of test files). */
+let largestError = 0;
+function recordError(err: number): void {
+  largestError = Math.max(largestError, err);
+}
+export function largestErrorSeen(): number {
+  return largestError;
+}
