@@ -6,12 +6,20 @@ import * as tf from '@tensorflow/tfjs';
 import { expect } from 'vitest';
 import { createRng } from '@mmc/core';
 
-/** Seeded N(0, 1) data as a Float64Array (reference computations run in float64). */
+/**
+ * Seeded N(0, 1) data as a Float64Array whose values are exactly representable in float32, so a
+ * float64 reference and a float32 tensor (`f32(x)`) see identical inputs.
+ */
 export function randn(seed: number, n: number, scale = 1): Float64Array {
   const rng = createRng(seed);
   const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = rng.normal() * scale;
+  for (let i = 0; i < n; i++) out[i] = Math.fround(rng.normal() * scale);
   return out;
+}
+
+/** tf.tensor() rejects Float64Array: convert reference data for tensor construction. */
+export function f32(x: ArrayLike<number>): Float32Array {
+  return Float32Array.from(x);
 }
 
 /**

@@ -37,7 +37,7 @@ class Xoshiro128 implements Rng {
   private s = new Uint32Array(4);
 
   constructor(words: readonly number[]) {
-    this.setState(words);
+    this.setState(words.map((w) => w >>> 0));
   }
 
   private nextUint32(): number {
