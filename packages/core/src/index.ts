@@ -15,3 +15,15 @@ export { cosineSchedule, linearSchedule, type CosineScheduleOptions, type Linear
 export { useBackend, isNode, type BackendName } from './backend.js';
 export { l2Normalize, cosineSimilarity, transposeLast2 } from './similarity.js';
 export { patchify, unpatchify } from './patchify.js';
+export { ndarray, type NdArray, type NdArrayOf, type DType, type DTypeArrays } from './io/ndarray.js';
+export { readNpy, writeNpy, type ReadNpyOptions } from './io/npy.js';
+export {
+  readSafetensors,
+  readSafetensorsHeader,
+  writeSafetensors,
+  type ReadSafetensorsOptions,
+  type SafetensorsHeader,
+  type SafetensorsTensorInfo,
+} from './io/safetensors.js';
+export type { Int64Mode } from './io/int64.js';
+export { toTensor, fromTensor } from './io/tensor.js';

@@ -6,7 +6,16 @@
 export { mimL1Loss } from './mimL1Loss.js';
 export { maeLoss, type MaeLossOptions } from './maeLoss.js';
 export { emaUpdate } from './emaUpdate.js';
-export { infoNCE } from './infoNCE.js';
-export { crossViewInfoNCE } from './crossViewInfoNCE.js';
-export { patchMomentumContrast } from './patchMomentumContrast.js';
-export { mmcLoss } from './mmcLoss.js';
+export { infoNCE, type InfoNCEOptions } from './infoNCE.js';
+export { crossViewInfoNCE, type CrossViewInfoNCEOptions } from './crossViewInfoNCE.js';
+export { patchMomentumContrast, type PatchMomentumContrastOptions } from './patchMomentumContrast.js';
+export {
+  mmcLoss,
+  type MmcLossParts,
+  type MmcLossOptions,
+  type MmcLossResult,
+  type MmcLossWeights,
+  type MimPart,
+  type PatchPart,
+  type GlobalPart,
+} from './mmcLoss.js';

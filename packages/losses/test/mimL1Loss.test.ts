@@ -190,7 +190,7 @@ describe('mimL1Loss', () => {
   it('leaks no tensors (forward and gradient)', () => {
     const x = tf.randomNormal([2, 4, 4, 3]);
     const y = tf.randomNormal([2, 4, 4, 3]);
-    const m = tf.tensor3d(randomMask(51, 32), [2, 4, 4]);
+    const m = T(randomMask(51, 32), [2, 4, 4]);
     expectNoLeak(() => mimL1Loss(x, y, m));
     expectNoLeak(() => tf.grad((a: tf.Tensor) => mimL1Loss(a, y, m))(x));
     tf.dispose([x, y, m]);

@@ -1,0 +1,55 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { ShapeError, ValueError } from '@mmc/core';
+import { assertFiniteRows, inputShape, readLabels, toFloatTensor } from '../src/ndarray.js';
+import { expectNoLeak } from '../../../test-setup/numeric';
+
+describe('@mmc/eval input convention (tf.Tensor | { data, shape })', () => {
+  it('inputShape validates { data, shape } and ranks', () => {
+    expect(inputShape('f', 'x', { data: new Float64Array(6), shape: [2, 3] }, 2)).toEqual([2, 3]);
+    expect(inputShape('f', 'x', { data: [], shape: [0, 3] })).toEqual([0, 3]);
+    expect(() => inputShape('f', 'x', { data: [1, 2], shape: [3] })).toThrow(/f: x\.data has 2 values but x\.shape \[3\] needs 3/);
+    expect(() => inputShape('f', 'x', { data: [1, 2], shape: [2.5] })).toThrow(/x\.shape must be an array of non-negative integers/);
+    expect(() => inputShape('f', 'x', { data: 'ab', shape: [2] })).toThrow(/x\.data must be a numeric array/);
+    expect(() => inputShape('f', 'x', [1, 2, 3], 1, '[M]')).toThrow(ShapeError);
+    expect(() => inputShape('f', 'x', { data: [1, 2], shape: [2] }, 2, '[M, D]')).toThrow(/f: x must have rank 2 \[M, D\], got shape \[2\]/);
+    const t = tf.zeros([2, 2, 2]);
+    expect(() => inputShape('f', 'x', t, 2, '[M, D]')).toThrow(/got shape \[2, 2, 2\]/);
+    t.dispose();
+  });
+
+  it('readLabels accepts tensors, { data, shape } and bare arrays; rejects non-integers', () => {
+    const t = tf.tensor1d([2, 0, 1], 'int32');
+    expect([...readLabels('f', 'y', t, 3)]).toEqual([2, 0, 1]);
+    expect([...readLabels('f', 'y', { data: new Float32Array([1, 2]), shape: [2] })]).toEqual([1, 2]);
+    expect([...readLabels('f', 'y', new Uint8Array([4, 5]))]).toEqual([4, 5]);
+    expect([...readLabels('f', 'y', [-1, 3])]).toEqual([-1, 3]);
+    expect(() => readLabels('f', 'y', [1, 2], 3)).toThrow(/f: y must have length 3, got 2/);
+    expect(() => readLabels('f', 'y', [1, NaN])).toThrow(ValueError);
+    expect(() => readLabels('f', 'y', [1, NaN])).toThrow(/y\[1\] must be an integer label, got NaN/);
+    expect(() => readLabels('f', 'y', { data: [1, 2, 3, 4], shape: [2, 2] })).toThrow(/y must be a vector/);
+    t.dispose();
+  });
+
+  it('assertFiniteRows finds the first non-finite row and column (tensor path checks on device)', () => {
+    const data = new Float32Array(12);
+    data[9] = -Infinity;
+    expect(() => assertFiniteRows('f', 'x', { data, shape: [4, 3] }, 3)).toThrow(/f: x row 3 contains a non-finite value \(-Infinity at column 0\)/);
+    const t = tf.tensor2d(data, [4, 3]);
+    expect(() => assertFiniteRows('f', 'x', t, 3)).toThrow(/x row 3/);
+    const ok = tf.ones([4, 3]);
+    expectNoLeak(() => assertFiniteRows('f', 'x', ok, 3));
+    tf.dispose([t, ok]);
+  });
+
+  it('toFloatTensor casts and reshapes', () => {
+    tf.tidy(() => {
+      const a = toFloatTensor(tf.tensor1d([1, 2, 3, 4], 'int32'), [2, 2]);
+      expect(a.dtype).toBe('float32');
+      expect(a.shape).toEqual([2, 2]);
+      const b = toFloatTensor({ data: [1, 2, 3, 4, 5, 6], shape: [3, 2] });
+      expect(b.shape).toEqual([3, 2]);
+      expect(Array.from(b.dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
+    });
+  });
+});

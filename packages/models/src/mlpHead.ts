@@ -1,0 +1,122 @@
+import * as tf from '@tensorflow/tfjs';
+import { assertInteger, describe, formatShape, l2Normalize, ShapeError, ValueError } from '@mmc/core';
+import { registerFastMatMulGradient } from './fastMatMulGradient.js';
+import { gelu } from './gelu.js';
+import { truncNormal, variableRng } from './init.js';
+import { linear } from './linear.js';
+import type { CloneOptions, Module } from './module.js';
+import { assertAlive, countParams, disposeVariables, makeVariables, trainableOf, type InitialValues } from './variableStore.js';
+
+/** Options of {@link mlpHead}. */
+export interface MlpHeadOptions {
+  /** Input feature size (the backbone's `dim`). */
+  inDim: number;
+  /** Hidden width (DINO 2048). */
+  hiddenDim?: number;
+  /** Output size (DINO's bottleneck 256). */
+  outDim?: number;
+  /** Number of Linear layers, ≥ 1 (DINO 3). */
+  layers?: number;
+  /** L2-normalise the output along the last axis (DINO normalises the bottleneck). */
+  normLast?: boolean;
+  /** Initialisation seed (default 0). Two heads with the same seed and sizes are identical. */
+  seed?: number;
+}
+
+/** An MLP projection head; see {@link mlpHead}. */
+export interface MlpHead extends Module<[x: tf.Tensor], tf.Tensor> {
+  readonly options: Required<MlpHeadOptions>;
+  readonly numParams: number;
+  clone(options?: CloneOptions): MlpHead;
+}
+
+/** Names of the Linear layers: `mlp` for one layer, else `mlp.0`, `mlp.2`, … (GELUs at odd indices). */
+function layerNames(layers: number): string[] {
+  return layers === 1 ? ['mlp'] : Array.from({ length: layers }, (_, i) => `mlp.${2 * i}`);
+}
+
+function resolve(fn: string, o: MlpHeadOptions): Required<MlpHeadOptions> {
+  if (o == null || typeof o !== 'object') throw new ValueError(`${fn}: options must be an object, got ${describe(o)}`);
+  const r: Required<MlpHeadOptions> = {
+    inDim: o.inDim,
+    hiddenDim: o.hiddenDim ?? 2048,
+    outDim: o.outDim ?? 256,
+    layers: o.layers ?? 3,
+    normLast: o.normLast ?? false,
+    seed: o.seed ?? 0,
+  };
+  assertInteger(fn, 'inDim', r.inDim, 1);
+  assertInteger(fn, 'hiddenDim', r.hiddenDim, 1);
+  assertInteger(fn, 'outDim', r.outDim, 1);
+  assertInteger(fn, 'layers', r.layers, 1);
+  if (typeof r.normLast !== 'boolean') throw new ValueError(`${fn}: normLast must be a boolean, got ${describe(r.normLast)}`);
+  if (!Number.isSafeInteger(r.seed)) throw new ValueError(`${fn}: seed must be a safe integer, got ${describe(r.seed)}`);
+  return r;
+}
+
+/**
+ * The MLP projection head of DINO / iBOT (`DINOHead.mlp`, facebookresearch/dino
+ * `vision_transformer.py`), without DINO's weight-normalised last layer:
+ *
+ *     Linear(inDim, hidden) → GELU → [Linear(hidden, hidden) → GELU] × (layers − 2) → Linear(hidden, outDim)
+ *     (layers = 1: a single Linear(inDim, outDim));  normLast: y / max(‖y‖₂, 1e-12)
+ *
+ * Variable names follow DINO's `nn.Sequential`: `mlp.0.weight`, `mlp.0.bias`, `mlp.2.…`,
+ * `mlp.4.…` (a single layer is `mlp.weight`, `mlp.bias`). Weights are stored `[in, out]`
+ * (see `toTimmLayout`); init trunc_normal(std 0.02), biases 0, seeded on the host. Works on
+ * any leading shape: `[B, inDim]` → `[B, outDim]`, `[B, N, inDim]` → `[B, N, outDim]`.
+ *
+ * @example
+ * ```ts
+ * const head = mlpHead({ inDim: 192, hiddenDim: 512, outDim: 128, normLast: true });
+ * const z = head.apply(cls); // [B, 128], unit rows
+ * ```
+ */
+export function mlpHead(options: MlpHeadOptions): MlpHead {
+  const o = resolve('mlpHead', options);
+  registerFastMatMulGradient();
+  const names = layerNames(o.layers);
+  const initial: InitialValues = {};
+  names.forEach((name, i) => {
+    const fanIn = i === 0 ? o.inDim : o.hiddenDim;
+    const fanOut = i === names.length - 1 ? o.outDim : o.hiddenDim;
+    initial[`${name}.weight`] = { shape: [fanIn, fanOut], data: truncNormal(variableRng(o.seed, `${name}.weight`), fanIn * fanOut, 0.02) };
+    initial[`${name}.bias`] = { shape: [fanOut], data: new Float32Array(fanOut) };
+  });
+  return buildHead(o, names, initial, true);
+}
+
+function buildHead(o: Required<MlpHeadOptions>, names: string[], initial: InitialValues, trainable: boolean): MlpHead {
+  const variables = makeVariables('mlp_head', initial, trainable);
+  const head: MlpHead = {
+    options: { ...o },
+    numParams: countParams(variables),
+    variables,
+    trainableVariables: () => trainableOf(variables),
+    apply(x: tf.Tensor): tf.Tensor {
+      const fn = 'MlpHead.apply';
+      assertAlive(fn, variables);
+      if (x == null || typeof (x as tf.Tensor).rank !== 'number' || x.rank < 1 || x.shape[x.rank - 1] !== o.inDim) {
+        throw new ShapeError(
+          `${fn}: x must be a tf.Tensor of shape [..., ${o.inDim}] (inDim), got ${x != null && typeof x.rank === 'number' ? formatShape(x.shape) : describe(x)}`,
+        );
+      }
+      return tf.tidy(() => {
+        let y = x;
+        names.forEach((name, i) => {
+          y = linear(y, variables[`${name}.weight`], variables[`${name}.bias`]);
+          if (i < names.length - 1) y = gelu(y);
+        });
+        return o.normLast ? l2Normalize(y, -1, 1e-12) : y;
+      });
+    },
+    clone(options: CloneOptions = {}): MlpHead {
+      assertAlive('MlpHead.clone', variables);
+      return buildHead(o, names, variables, options.trainable ?? true);
+    },
+    dispose(): void {
+      disposeVariables(variables);
+    },
+  };
+  return head;
+}
