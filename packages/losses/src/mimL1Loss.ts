@@ -9,7 +9,7 @@ import { assertRank, assertShape, formatShape } from '@mmc/core';
  *     L = Σ_{b,h,w,c} |pred − target| · m_{b,h,w}  /  (C · Σ_{b,h,w} m_{b,h,w})
  *
  * Follows SiT's `F.l1_loss(recons, target, reduction='none')[mask == 1].mean()`
- * (Sara-Ahmed/SiT `main_SiT.py`), with two deliberate choices:
+ * (Sara-Ahmed/SiT `main.py`), with two deliberate choices:
  * - an all-clean batch (Σm = 0) gives 0 with finite (zero) gradients, where the official code
  *   gives NaN;
  * - the gradient of |x| at x = 0 is 0, as in PyTorch (tfjs' own `abs` has gradient −1 there);

@@ -60,7 +60,7 @@ describe('randomResizedCrop', () => {
   });
 
   it('full-image box with scale [1, 1] and same size is the identity', () => {
-    const x = tf.randomNormal([2, 8, 8, 3]);
+    const x = tf.randomNormal([2, 8, 8, 3]) as tf.Tensor4D;
     const { images: out } = randomResizedCrop(x, { rng: createRng(0), size: 8, scale: [1, 1], ratio: [1, 1] });
     expectClose(out.dataSync(), x.dataSync(), 1e-5);
     tf.dispose([x, out]);

@@ -182,7 +182,8 @@ function buildViT(c: ResolvedViTConfig, initial: InitialValues, trainable: boole
   /** Token sequence entering block 0 (not tidy; called inside a tidy). */
   function tokens(images: tf.Tensor, tokenMask: tf.Tensor | undefined): tf.Tensor {
     const B = images.shape[0];
-    let x = linear(patchify(images, p), V['patch_embed.proj.weight'], V['patch_embed.proj.bias']); // [B, N, D]
+    const img = images.dtype === 'float32' ? images : tf.cast(images, 'float32');
+    let x = linear(patchify(img, p), V['patch_embed.proj.weight'], V['patch_embed.proj.bias']); // [B, N, D]
     if (tokenMask !== undefined) {
       const m = tf.reshape(tf.cast(tokenMask, 'float32'), [B, N, 1]);
       x = tf.add(tf.mul(x, tf.sub(1, m)), tf.mul(V.mask_token, m));

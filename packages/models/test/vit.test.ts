@@ -371,6 +371,11 @@ describe('createViT', () => {
     expect(() => vit.apply(x, { tokenMask: badMask })).toThrow(/tokenMask must have shape \[2, 16\]/);
     expect(() => vit.apply(x, { returnLayers: 'yes' as unknown as boolean })).toThrow(ValueError);
     expect(() => vit.embed(wrong)).toThrow(/ViT\.embed: images/);
+    const ints = tf.zeros([2, 16, 16, 3], 'int32');
+    const fromInts = vit.apply(ints);
+    const fromFloats = vit.apply(x);
+    expect(Array.from(fromInts.cls.dataSync())).toEqual(Array.from(fromFloats.cls.dataSync()));
+    tf.dispose([ints, fromInts, fromFloats]);
     tf.dispose([x, wrong, badMask]);
     vit.dispose();
   });

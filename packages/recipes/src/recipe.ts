@@ -32,8 +32,11 @@ export interface Recipe<V extends tf.TensorContainer = tf.TensorContainer> {
   dispose(): void;
 }
 
-/** A source of training images: `batch` returns `[B, H, W, C]` float32 (normalised as the recipe expects). */
+/**
+ * A source of training images (e.g. `scenes()` or `fashionScenes()` of @mmc/data): `batch` returns
+ * NHWC float32 values in [0, 1]; recipes normalise them in `views`.
+ */
 export interface TrainDataset {
-  count: number;
-  batch(indices: number[]): tf.Tensor4D;
+  readonly count: number;
+  batch(indices: number[]): { images: Float32Array; shape: [number, number, number, number] };
 }

@@ -146,7 +146,8 @@ export async function train(recipe: Recipe, dataset: TrainDataset, opts: TrainOp
 
   for (let s = startStep; s < steps; s++) {
     const indices = Array.from({ length: batchSize }, () => state.dataRng.int(dataset.count));
-    const batch = dataset.batch(indices);
+    const host = dataset.batch(indices);
+    const batch = tf.tensor4d(host.images, host.shape);
     const views = recipe.views(batch, state.viewRng);
     tf.dispose(batch);
     const logged = (s + 1) % logEvery === 0 || s === steps - 1;
