@@ -5,7 +5,7 @@ const src = (p: string) => fileURLToPath(new URL(`./packages/${p}`, import.meta.
 
 // Workspace packages resolve to their sources, so `npm test` needs no build.
 const alias = [
-  { find: /^@mmc\/core\/node$/, replacement: src('core/src/node.ts') },
+  { find: /^@mmc\/([a-z]+)\/node$/, replacement: src('$1/src/node.ts') },
   { find: /^@mmc\/([a-z]+)$/, replacement: src('$1/src/index.ts') },
 ];
 

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerEval } from './eval/register.js';
+import { registerDemo } from './demo.js';
 import { registerPretrain } from './pretrain.js';
 
 /** Builds the `mmc` program (exported for tests). */
@@ -9,6 +10,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError();
   registerPretrain(program);
+  registerDemo(program);
   registerEval(program);
   return program;
 }

@@ -1,9 +1,9 @@
 import type * as tf from '@tensorflow/tfjs';
 import { assertPositive, formatShape, ShapeError, ValueError } from '@mmc/core';
-import { toHostArray, type NestedNumbers, type ShapedData } from './hostArray.js';
+import { toHostArray, type NestedNumbers, type NdArrayLike } from './ndarray.js';
 
 /** A label map `[H, W]`: tensor, `{ data, shape }`, nested array, or flat row-major array (then `options.shape` is needed). */
-export type LabelMapInput = tf.Tensor | ShapedData | ArrayLike<number> | NestedNumbers;
+export type LabelMapInput = tf.Tensor | NdArrayLike | ArrayLike<number> | NestedNumbers;
 
 /** Options of {@link davisJF}. */
 export interface DavisJFOptions {

@@ -4,7 +4,7 @@
  * distributions, k-NN, few-shot thresholding, video label propagation with J&F, linear probe, and
  * SVG/PNG/HTML reports. Depends on @mmc/core only.
  */
-export type { NdArrayLike, ArrayInput, LabelsInput } from './ndarray.js';
+export type { NdArrayLike, ArrayInput, LabelsInput, NestedNumbers } from './ndarray.js';
 export { promptSegment, type Prompt, type PatchPrompt, type PixelPrompt, type PromptSegmentOptions, type PromptSegmentResult } from './promptSegment.js';
 export { thresholdSweep, type SweepSample, type ThresholdSweepOptions, type ThresholdSweepResult } from './thresholdSweep.js';
 export { meanIoU, type LabelMap, type MeanIoUOptions, type MeanIoUResult } from './meanIoU.js';
@@ -14,6 +14,8 @@ export {
   type SimilarityDistributionsResult,
 } from './similarityDistributions.js';
 export { knnClassify, type KnnClassifyOptions, type KnnClassifyResult } from './knnClassify.js';
+export { knnSearch, type KnnSearchOptions, type KnnSearchResult } from './knnSearch.js';
+export { knnVote, type KnnVoteOptions } from './knnVote.js';
 export { featureHead, type FeatureHeadMode } from './featureHead.js';
 export {
   fewShotThreshold,

@@ -1,14 +1,7 @@
-import * as tf from '@tensorflow/tfjs';
-import { assertInteger, assertPositive, describe, formatShape, l2Normalize, ShapeError, ValueError } from '@mmc/core';
-import {
-  assertFiniteRows,
-  assertLabelsInRange,
-  inputShape,
-  readLabels,
-  toFloatTensor,
-  type ArrayInput,
-  type LabelsInput,
-} from './ndarray.js';
+import { assertInteger, assertPositive, describe, formatShape, ValueError } from '@mmc/core';
+import { assertFiniteRows, assertLabelsInRange, readLabels, type ArrayInput, type LabelsInput } from './ndarray.js';
+import { exactTopK, knnShapes, type knnSearch } from './knnSearch.js';
+import { voteRows, type knnVote } from './knnVote.js';
 
 /** Options of {@link knnClassify}. */
 export interface KnnClassifyOptions {
@@ -58,6 +51,10 @@ export interface KnnClassifyResult {
  * (one included) works. Which of several train rows tied at the k-th similarity is kept follows
  * `tf.topk`.
  *
+ * It is {@link knnSearch} (the exact neighbours) followed by {@link knnVote} (the vote), fused
+ * per chunk so that no `[Ntest, k]` neighbour table is kept; use those two directly to vote on
+ * neighbours from an approximate index.
+ *
  * Errors: k > Ntrain, labels outside [0, numClasses), mismatched shapes, or non-finite feature
  * rows raise `ValueError`/`ShapeError` naming the argument (and the row).
  *
@@ -81,18 +78,9 @@ export function knnClassify(options: KnnClassifyOptions): KnnClassifyResult {
   assertInteger(fn, 'k', k, 1);
   assertPositive(fn, 'temperature', temperature);
   if (chunkSize !== undefined) assertInteger(fn, 'chunkSize', chunkSize, 1);
-  const trShape = inputShape(fn, 'trainFeatures', trainFeatures, 2, '[Ntrain, D]');
-  const teShape = inputShape(fn, 'testFeatures', testFeatures, 2, '[Ntest, D]');
-  const [nTrain, D] = trShape;
-  const nTest = teShape[0];
-  if (D === 0) throw new ShapeError(`${fn}: trainFeatures must have D >= 1 features, got shape ${formatShape(trShape)}`);
-  if (teShape[1] !== D) {
-    throw new ShapeError(`${fn}: testFeatures must have shape [Ntest, ${D}] (D of trainFeatures ${formatShape(trShape)}), got ${formatShape(teShape)}`);
-  }
-  if (nTrain === 0) throw new ShapeError(`${fn}: trainFeatures must have at least one row, got shape ${formatShape(trShape)}`);
-  if (k > nTrain) {
-    throw new ValueError(`${fn}: k must be <= the number of train rows ${nTrain}, got k = ${k}`);
-  }
+  const { nTrain, nTest, D } = knnShapes(fn, trainFeatures, testFeatures, k);
+  const trShape = [nTrain, D];
+  const teShape = [nTest, D];
   const yTrain = readLabels(fn, 'trainLabels', trainLabels, nTrain, `(one per row of trainFeatures ${formatShape(trShape)})`);
   assertLabelsInRange(fn, 'trainLabels', yTrain, numClasses);
   let yTest: Int32Array | undefined;
@@ -104,56 +92,13 @@ export function knnClassify(options: KnnClassifyOptions): KnnClassifyResult {
   assertFiniteRows(fn, 'testFeatures', testFeatures, D);
 
   const predictions = new Int32Array(nTest);
-  const rankLen = Math.min(5, k, numClasses);
   let correct1 = 0;
   let correct5 = 0;
-  if (nTest > 0) {
-    const rows = chunkSize ?? Math.max(1, Math.min(1024, Math.floor((1 << 24) / nTrain)));
-    const trainT = tf.tidy(() => tf.transpose(l2Normalize(toFloatTensor(trainFeatures))));
-    const test = tf.tidy(() => toFloatTensor(testFeatures).clone());
-    const scores = new Float64Array(numClasses);
-    const taken = new Uint8Array(numClasses);
-    try {
-      for (let r0 = 0; r0 < nTest; r0 += rows) {
-        const c = Math.min(rows, nTest - r0);
-        const [valT, idxT] = tf.tidy(() => {
-          const q = l2Normalize(tf.slice(test, [r0, 0], [c, D]));
-          const { values, indices } = tf.topk(tf.matMul(q, trainT), k, true);
-          return [values, indices];
-        });
-        const vals = valT.dataSync();
-        const idx = idxT.dataSync();
-        tf.dispose([valT, idxT]);
-        for (let a = 0; a < c; a++) {
-          scores.fill(0);
-          const off = a * k;
-          const top = vals[off]; // sorted: the largest similarity
-          for (let j = 0; j < k; j++) {
-            scores[yTrain[idx[off + j]]] += Math.exp((vals[off + j] - top) / temperature);
-          }
-          // Rank the first `rankLen` classes: highest score, ties → lower class index.
-          taken.fill(0);
-          let hit5 = false;
-          const label = yTest ? yTest[r0 + a] : -1;
-          for (let r = 0; r < rankLen; r++) {
-            let bestC = -1;
-            for (let cl = 0; cl < numClasses; cl++) {
-              if (!taken[cl] && (bestC < 0 || scores[cl] > scores[bestC])) bestC = cl;
-            }
-            taken[bestC] = 1;
-            if (r === 0) {
-              predictions[r0 + a] = bestC;
-              if (bestC === label) correct1++;
-            }
-            if (bestC === label) hit5 = true;
-          }
-          if (hit5) correct5++;
-        }
-      }
-    } finally {
-      tf.dispose([trainT, test]);
-    }
-  }
+  exactTopK(trainFeatures, testFeatures, { nTrain, nTest, D }, k, chunkSize, (r0, c, vals, idx) => {
+    const hits = voteRows(vals, idx, c, k, yTrain, numClasses, temperature, yTest, r0, predictions);
+    correct1 += hits.correct1;
+    correct5 += hits.correct5;
+  });
   const result: KnnClassifyResult = { predictions };
   if (yTest) {
     result.top1 = nTest > 0 ? correct1 / nTest : NaN;

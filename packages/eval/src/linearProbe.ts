@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertInRange, assertInteger, assertPositive, createRng, formatShape, ShapeError, ValueError, type Rng } from '@mmc/core';
-import { asFloatTensor, toHostArray, type NestedNumbers, type ShapedData } from './hostArray.js';
+import { asFloatTensor, toHostArray, type NestedNumbers, type NdArrayLike } from './ndarray.js';
 
 /** Features `[N, D]`: a tensor, a `{ data, shape }` array or a nested array. */
-export type FeatureInput = tf.Tensor | ShapedData | NestedNumbers;
+export type FeatureInput = tf.Tensor | NdArrayLike | NestedNumbers;
 /** Integer class labels `[N]`: a tensor, a `{ data, shape }` array, a typed array or a plain array. */
-export type LabelInput = tf.Tensor | ShapedData | ArrayLike<number>;
+export type LabelInput = tf.Tensor | NdArrayLike | ArrayLike<number>;
 
 /** Options of {@link linearProbe}. */
 export interface LinearProbeOptions {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertInteger, assertPositive, formatShape, ShapeError, ValueError } from '@mmc/core';
-import { asFloatTensor, toHostArrayShaped, type NestedNumbers, type ShapedData } from './hostArray.js';
+import { asFloatTensor, toHostArrayShaped, type NestedNumbers, type NdArrayLike } from './ndarray.js';
 import { propagateStep } from './propagateStep.js';
 
 /** Options of {@link propagateLabels}. */
@@ -70,8 +70,8 @@ export interface PropagateLabelsResult {
  * ```
  */
 export function propagateLabels(
-  frames: tf.Tensor | ReadonlyArray<tf.Tensor | ShapedData | NestedNumbers>,
-  firstLabels: tf.Tensor | ShapedData | ArrayLike<number> | NestedNumbers,
+  frames: tf.Tensor | ReadonlyArray<tf.Tensor | NdArrayLike | NestedNumbers>,
+  firstLabels: tf.Tensor | NdArrayLike | ArrayLike<number> | NestedNumbers,
   options: PropagateLabelsOptions,
 ): PropagateLabelsResult {
   const fn = 'propagateLabels';

@@ -4,12 +4,12 @@ import { encode } from 'fast-png';
 import { colormap, COLORMAPS, type ColormapName } from './colormap.js';
 import { imageDataUrl } from './dataUrl.js';
 import { escapeXml } from './escapeXml.js';
-import { toHostArray, type NestedNumbers, type ShapedData } from './hostArray.js';
+import { toHostArray, type NestedNumbers, type NdArrayLike } from './ndarray.js';
 
 /** An RGB(A) image: `[H, W, 3|4]` tensor, `{ data, shape }` or nested array, or `{ data, width, height }` (e.g. a DOM ImageData). */
 export type ImageInput =
   | tf.Tensor
-  | ShapedData
+  | NdArrayLike
   | NestedNumbers
   | { data: ArrayLike<number>; width: number; height: number; channels?: number };
 
@@ -22,7 +22,7 @@ export interface SimilarityMapOptions {
   /** Scale of the image values (default: 255 for 8-bit arrays and int tensors, else 255 if any value > 1, else 1). */
   imageRange?: 1 | 255;
   /** Binary mask (non-zero = inside) at output resolution or on the `[h, w]` grid. */
-  mask?: tf.Tensor | ShapedData | ArrayLike<number> | NestedNumbers;
+  mask?: tf.Tensor | NdArrayLike | ArrayLike<number> | NestedNumbers;
   /** `'outline'` (default), `'tint'` or `'both'`. */
   maskStyle?: 'outline' | 'tint' | 'both';
   /** Mask colour, 0…255 (default [255, 48, 48]). */
@@ -260,7 +260,7 @@ const TINT = 0.4;
  * const png = similarityMapPng(similarity, { image, mask });  // Uint8Array
  * ```
  */
-export function similarityMapPng(similarity: tf.Tensor | ShapedData | ArrayLike<number> | NestedNumbers, options: SimilarityMapOptions = {}): Uint8Array {
+export function similarityMapPng(similarity: tf.Tensor | NdArrayLike | ArrayLike<number> | NestedNumbers, options: SimilarityMapOptions = {}): Uint8Array {
   const P = prepare('similarityMapPng', similarity, options);
   const { H, W, alpha } = P;
   const up = upsample(P);
@@ -300,7 +300,7 @@ export function similarityMapPng(similarity: tf.Tensor | ShapedData | ArrayLike<
  * const svg = similarityMapSvg(similarity, { mask, range: [-1, 1], title: 'prompt (3, 5)' });
  * ```
  */
-export function similarityMapSvg(similarity: tf.Tensor | ShapedData | ArrayLike<number> | NestedNumbers, options: SimilarityMapOptions = {}): string {
+export function similarityMapSvg(similarity: tf.Tensor | NdArrayLike | ArrayLike<number> | NestedNumbers, options: SimilarityMapOptions = {}): string {
   const P = prepare('similarityMapSvg', similarity, options);
   const { h, w, H, W, alpha } = P;
   const bar = options.colorbar ?? true;

@@ -159,9 +159,12 @@ export async function train(recipe: Recipe, dataset: TrainDataset, opts: TrainOp
       return out.loss;
     }, varList);
     tf.dispose(views);
+    // Variables the loss does not reach (e.g. a ViT's mask_token in a recipe that corrupts pixels)
+    // get no gradient and are left unchanged.
     const byName: Record<string, tf.Tensor> = {};
     names.forEach((n, i) => {
-      byName[n] = grads[varList[i].name];
+      const g = grads[varList[i].name];
+      if (g != null) byName[n] = g;
     });
     let gradNormT: tf.Scalar | undefined;
     let toApply = byName;

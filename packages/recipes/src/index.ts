@@ -1,0 +1,10 @@
+/**
+ * @mmc/recipes — self-supervised recipes composed from the public @mmc parts, and the trainer.
+ */
+export type { Recipe, LossParts, TrainDataset } from './recipe.js';
+export { mmcRecipe, type MmcRecipeOptions, type MmcViews } from './mmcRecipe.js';
+export { train, type TrainOptions, type TrainResult, type StepInfo, type TrainState } from './train.js';
+export { adamw, type AdamW, type AdamWOptions, type AdamWState } from './adamw.js';
+export { clipGradNorm } from './clipGradNorm.js';
+export { normalizeImages, SCENES_NORMALIZATION, type Normalization } from './normalize.js';
+export { evaluateZeroShot, type EvaluateZeroShotOptions, type ZeroShotResult } from './evaluateZeroShot.js';

@@ -1,0 +1,194 @@
+/**
+ * MMC — Masked Momentum Contrast (Wang et al., "Masked Momentum Contrastive Learning for Zero-shot
+ * Semantic Understanding", 2023), composed only from public @mmc parts:
+ *
+ * - views: two random resized crops (+ flips) of each image; the student sees each through GMML
+ *   corruption (`gmmlCorrupt`: noise blocks, or blocks of another image), the teacher sees it clean.
+ * - student: ViT backbone + three independent heads: `mim` (pixel decoder, L1 on masked pixels,
+ *   eq. 1), `patch` (MLP on patch tokens, patch momentum contrast against the teacher's tokens of the
+ *   same view, eq. 2) and `global` (MLP on CLS, infoNCE against the teacher's CLS of the other view,
+ *   T = 0.2, eq. 3).
+ * - teacher: EMA of backbone + patch head + global head (`createTeacher`), run on the clean views
+ *   inside `views()`, i.e. outside the gradient, since its outputs are constants.
+ * - loss: `mmcLoss` = w_mim·L_mim + w_patch·L_patch + w_global·L_global (eq. 4).
+ *
+ * Choices where the paper is silent (documented defaults): the patch contrast covers all tokens
+ * (`patchTokens: 'all'`; `'masked'` restricts it to corrupted tokens as iBOT does); the student gets no
+ * mask token (GMML corrupts pixels, as SiT); multi-crop is not used.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { type Rng } from '@mmc/core';
+import { mmcLoss, type MmcLossWeights } from '@mmc/losses';
+import { gmmlCorrupt, horizontalFlip, randomResizedCrop } from '@mmc/masking';
+import { createTeacher, createViT, mlpHead, pixelDecoder, type ViTConfig } from '@mmc/models';
+import { normalizeImages, SCENES_NORMALIZATION, type Normalization } from './normalize.js';
+import type { LossParts, Recipe } from './recipe.js';
+
+/** Options of {@link mmcRecipe}; defaults are the paper's unless noted. */
+export interface MmcRecipeOptions {
+  /** Backbone configuration, e.g. `vitTiny({ imageSize: 32, patchSize: 4 })`. */
+  vit: ViTConfig;
+  /** Hidden width of the patch/global MLP heads (paper 4096; default 2048 as DINO). */
+  headHidden?: number;
+  /** Output size of the patch/global heads (default 256). */
+  headOut?: number;
+  /** Layers of the MLP heads (paper 3). */
+  headLayers?: number;
+  /** Loss weights (default 1, 1, 1). */
+  weights?: Partial<MmcLossWeights>;
+  /** Contrast temperature for both contrastive terms (paper 0.2). */
+  temperature?: number;
+  /** Which tokens the patch contrast averages over (default 'all'). */
+  patchTokens?: 'all' | 'masked';
+  /** GMML: mask ratio r (0.75), largest block side as a fraction (0.3), replacement (0.5, 0.3), fill. */
+  maskRatio?: number;
+  maxBlock?: number;
+  replaceProb?: number;
+  replaceRatio?: number;
+  fill?: 'noise' | 'zeros';
+  /** Random-resized-crop area range of the two views (default [0.4, 1]); `false` disables cropping. */
+  cropScale?: [number, number] | false;
+  /** Horizontal flip probability per view (default 0.5). */
+  flipProb?: number;
+  /** Normalisation of [0, 1] input images (default mean 0.5, std 0.25). */
+  normalization?: Normalization;
+  /** Seed of the networks' initialisation (default 0). */
+  seed?: number;
+}
+
+/** What `views()` hands to `losses()`: student inputs, masks, and the teacher's (constant) outputs. */
+export interface MmcViews {
+  [key: string]: tf.Tensor | tf.Tensor[];
+  /** Both corrupted views stacked on the batch axis `[2B, H, W, C]` (view 1 first). */
+  corrupted: tf.Tensor4D;
+  /** Both clean views `[2B, H, W, C]` (reconstruction targets). */
+  clean: tf.Tensor4D;
+  pixelMask: tf.Tensor3D;
+  tokenMask: tf.Tensor2D;
+  /** Teacher patch-head outputs `[2B, N, K]` and global-head outputs `[2B, K]` on the clean views. */
+  teacherPatch: tf.Tensor3D;
+  teacherGlobal: tf.Tensor2D;
+}
+
+/**
+ * Builds the MMC recipe for {@link train}.
+ *
+ * @example
+ * ```ts
+ * const recipe = mmcRecipe({ vit: vitTiny({ imageSize: 32, patchSize: 4, depth: 4 }) });
+ * await train(recipe, scenes({ count: 2000, imageSize: 32, seed: 0 }), { steps: 500, batchSize: 16 });
+ * const { patches } = recipe.student.apply(images);
+ * ```
+ */
+export function mmcRecipe(opts: MmcRecipeOptions): Recipe<MmcViews> & { student: ReturnType<typeof createViT> } {
+  const {
+    vit: vitConfig,
+    headHidden = 2048,
+    headOut = 256,
+    headLayers = 3,
+    temperature = 0.2,
+    patchTokens = 'all',
+    maskRatio = 0.75,
+    maxBlock = 0.3,
+    replaceProb = 0.5,
+    replaceRatio = 0.3,
+    fill = 'noise',
+    cropScale = [0.4, 1],
+    flipProb = 0.5,
+    normalization = SCENES_NORMALIZATION,
+    seed = 0,
+  } = opts;
+  const weights: MmcLossWeights = { mim: 1, patch: 1, global: 1, ...opts.weights };
+  const backbone = createViT({ ...vitConfig, seed });
+  const { dim, patchSize, imageSize, channels } = backbone.config;
+  const heads = {
+    mim: pixelDecoder({ inDim: dim, patchSize, channels, seed: seed + 1 }),
+    patch: mlpHead({ inDim: dim, hiddenDim: headHidden, outDim: headOut, layers: headLayers, seed: seed + 2 }),
+    global: mlpHead({ inDim: dim, hiddenDim: headHidden, outDim: headOut, layers: headLayers, seed: seed + 3 }),
+  };
+  const teacher = createTeacher({ backbone, patch: heads.patch, global: heads.global });
+
+  const prefixed = (prefix: string, vars: Record<string, tf.Variable>) =>
+    Object.fromEntries(Object.entries(vars).map(([n, v]) => [`${prefix}.${n}`, v]));
+
+  return {
+    name: 'mmc',
+    student: backbone,
+    heads,
+    teacher,
+    variables: () => ({
+      ...prefixed('backbone', backbone.variables),
+      ...prefixed('mim', heads.mim.variables),
+      ...prefixed('patch', heads.patch.variables),
+      ...prefixed('global', heads.global.variables),
+    }),
+    state: () => prefixed('teacher', teacher.variables),
+
+    views(batch: tf.Tensor4D, rng: Rng): MmcViews {
+      const clean: tf.Tensor4D[] = [];
+      const corrupted: tf.Tensor4D[] = [];
+      const pixelMasks: tf.Tensor3D[] = [];
+      const tokenMasks: tf.Tensor2D[] = [];
+      const x = normalizeImages(batch, normalization);
+      for (let v = 0; v < 2; v++) {
+        const cropped = cropScale ? randomResizedCrop(x, { rng, size: imageSize, scale: cropScale }).images : tf.clone(x);
+        const flipped = horizontalFlip(cropped, { rng, prob: flipProb }).images;
+        cropped.dispose();
+        const g = gmmlCorrupt(flipped, { rng, patchSize, maskRatio, maxBlock, replaceProb, replaceRatio, fill });
+        clean.push(flipped);
+        corrupted.push(g.corrupted as tf.Tensor4D);
+        pixelMasks.push(g.pixelMask as tf.Tensor3D);
+        tokenMasks.push(g.tokenMask as tf.Tensor2D);
+      }
+      x.dispose();
+      const out = tf.tidy(() => {
+        const cleanAll = tf.concat(clean, 0) as tf.Tensor4D;
+        const t = teacher.model.backbone.apply(cleanAll);
+        return {
+          clean: cleanAll,
+          corrupted: tf.concat(corrupted, 0) as tf.Tensor4D,
+          pixelMask: tf.concat(pixelMasks, 0) as tf.Tensor3D,
+          tokenMask: tf.concat(tokenMasks, 0) as tf.Tensor2D,
+          teacherPatch: teacher.model.patch.apply(t.patches) as tf.Tensor3D,
+          teacherGlobal: teacher.model.global.apply(t.cls) as tf.Tensor2D,
+        };
+      });
+      tf.dispose([clean, corrupted, pixelMasks, tokenMasks]);
+      return out;
+    },
+
+    losses(v: MmcViews): LossParts {
+      const B2 = v.corrupted.shape[0];
+      const B = B2 / 2;
+      const half = <T extends tf.Tensor>(t: T, i: number): T => tf.slice(t, i * B, B) as T;
+      const s = backbone.apply(v.corrupted);
+      const rec = heads.mim.apply(s.patches);
+      const sp = heads.patch.apply(s.patches) as tf.Tensor3D;
+      const sg = heads.global.apply(s.cls) as tf.Tensor2D;
+      const views = [0, 1];
+      const out = mmcLoss(
+        {
+          mim: views.map((i) => ({ pred: half(rec, i), target: half(v.clean, i), pixelMask: half(v.pixelMask, i) })),
+          patch: views.map((i) => ({
+            student: half(sp, i),
+            teacher: half(v.teacherPatch, i),
+            ...(patchTokens === 'masked' ? { mask: half(v.tokenMask, i) } : {}),
+          })),
+          global: { q1: half(sg, 0), q2: half(sg, 1), k1: half(v.teacherGlobal, 0), k2: half(v.teacherGlobal, 1) },
+        },
+        { weights, temperature },
+      );
+      return out as LossParts;
+    },
+
+    afterStep({ momentum }) {
+      teacher.update({ backbone, patch: heads.patch, global: heads.global }, momentum);
+    },
+
+    dispose() {
+      teacher.dispose();
+      backbone.dispose();
+      Object.values(heads).forEach((h) => h.dispose());
+    },
+  };
+}
