@@ -41,7 +41,7 @@ const out = mmcLoss({
 const teacher = [tf.variable(tf.zeros([2]))];
 emaUpdate(teacher, [tf.ones([2])], 0.5);
 const rng = createRng(1);
-const m = gmmlMask(rng, { height: 8, width: 8, patchSize: 2 });
+const m = gmmlMask(rng, { height: 32, width: 32, patchSize: 4 });
 console.log(JSON.stringify({ loss: out.loss.dataSync()[0], mim: out.mim.dataSync()[0], ema: Array.from(teacher[0].dataSync()), tokens: m.tokenMask.length }));
 `;
   writeFileSync(
@@ -62,7 +62,7 @@ const { gmmlMask } = require('@mmc/masking');`),
     const line = run('node', [file], dir).trim().split('\n').pop();
     const r = JSON.parse(line);
     // hand-derived: mim = mean|0 − 1| = 1; ema = 0.5·0 + 0.5·1
-    if (r.mim !== 1 || r.ema[0] !== 0.5 || r.tokens !== 16 || !Number.isFinite(r.loss)) {
+    if (r.mim !== 1 || r.ema[0] !== 0.5 || r.tokens !== 64 || !Number.isFinite(r.loss)) {
       throw new Error(`consumer-test: ${file} printed unexpected ${line}`);
     }
     console.log(`consumer-test: ${file} ok ${line}`);

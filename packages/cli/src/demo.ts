@@ -7,7 +7,7 @@ import { scenes, type SceneDataset } from '@mmc/data';
 import { histogramSvg, htmlReport, promptSegment, similarityMapPng, type ReportSection } from '@mmc/eval';
 import { vitTiny, type ViT } from '@mmc/models';
 import { evaluateZeroShot, mmcRecipe, normalizeImages, SCENES_NORMALIZATION, train, type ZeroShotResult } from '@mmc/recipes';
-import { intOption } from './options.js';
+import { intArg } from './options.js';
 import { trainingProgress } from './progress.js';
 
 /**
@@ -155,10 +155,10 @@ export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description('pretrain a small ViT with MMC on generated scenes and compare zero-shot segmentation with the untrained network')
-    .option('--steps <n>', 'training steps', intOption, 500)
+    .option('--steps <n>', 'training steps', intArg(1), 500)
     .option('--out <dir>', 'output folder', 'runs/demo')
     .option('--backend <name>', 'auto | cpu | wasm | webgpu | tensorflow', 'auto')
-    .option('--seed <n>', 'seed', intOption, 0)
+    .option('--seed <n>', 'seed', intArg(0), 0)
     .action(async (o: DemoOptions) => {
       const { summary, table } = await runDemo(o);
       const pad = (s: string, n: number) => s.padEnd(n);

@@ -7,7 +7,7 @@ import { writeSafetensorsFile } from '@mmc/core/node';
 import { fashionMnist, fashionScenes, scenes, type SceneDataset } from '@mmc/data';
 import { vitTiny } from '@mmc/models';
 import { mmcRecipe, train } from '@mmc/recipes';
-import { intOption, numberOption } from './options.js';
+import { floatArg, intArg } from './options.js';
 import { trainingProgress } from './progress.js';
 
 /** Options of {@link pretrain} (the `mmc pretrain` flags). */
@@ -90,21 +90,21 @@ export function registerPretrain(program: Command): void {
     .description('pretrain a ViT with a self-supervised recipe on generated data (checkpoints, resume)')
     .option('--recipe <name>', 'recipe', 'mmc')
     .option('--data <name>', "training data: 'scenes' or 'fashion-scenes'", 'scenes')
-    .option('--count <n>', 'training images to generate', intOption, 4000)
-    .option('--steps <n>', 'optimizer steps', intOption, 500)
-    .option('--batch-size <n>', 'images per step', intOption, 16)
-    .option('--image-size <n>', 'input side length', intOption, 64)
-    .option('--patch-size <n>', 'ViT patch size', intOption, 8)
-    .option('--dim <n>', 'ViT width', intOption, 64)
-    .option('--depth <n>', 'ViT blocks', intOption, 4)
-    .option('--heads <n>', 'attention heads', intOption, 2)
-    .option('--head-hidden <n>', 'hidden width of the MLP heads', intOption, 256)
-    .option('--lr <x>', 'peak learning rate', numberOption, 2e-3)
+    .option('--count <n>', 'training images to generate', intArg(1), 4000)
+    .option('--steps <n>', 'optimizer steps', intArg(1), 500)
+    .option('--batch-size <n>', 'images per step', intArg(1), 16)
+    .option('--image-size <n>', 'input side length', intArg(1), 64)
+    .option('--patch-size <n>', 'ViT patch size', intArg(1), 8)
+    .option('--dim <n>', 'ViT width', intArg(1), 64)
+    .option('--depth <n>', 'ViT blocks', intArg(1), 4)
+    .option('--heads <n>', 'attention heads', intArg(1), 2)
+    .option('--head-hidden <n>', 'hidden width of the MLP heads', intArg(1), 256)
+    .option('--lr <x>', 'peak learning rate', floatArg({ gt: 0 }), 2e-3)
     .option('--backend <name>', 'auto | cpu | wasm | webgpu | tensorflow', 'auto')
     .option('--out <dir>', 'output folder (checkpoints, weights)', 'runs/mmc')
-    .option('--checkpoint-every <n>', 'steps between checkpoints', intOption, 100)
+    .option('--checkpoint-every <n>', 'steps between checkpoints', intArg(1), 100)
     .option('--resume', 'continue from out/checkpoint.safetensors if present', false)
-    .option('--seed <n>', 'seed of data, init, masks and crops', intOption, 0)
+    .option('--seed <n>', 'seed of data, init, masks and crops', intArg(0), 0)
     .action(async (o: PretrainOptions) => {
       const r = await pretrain(o);
       process.stderr.write(`mmc pretrain: ${r.steps} steps on ${r.backend} in ${r.seconds.toFixed(1)} s → ${o.out}\n`);
