@@ -19,6 +19,13 @@ export interface MlpHeadOptions {
   layers?: number;
   /** L2-normalise the output along the last axis (DINO normalises the bottleneck). */
   normLast?: boolean;
+  /**
+   * MoCo v3's projector layout: BatchNorm after every Linear (affine on hidden layers, none on the
+   * output), normalising with the statistics of the current batch — all leading axes, so `[B, N, D]`
+   * tokens are normalised over B·N (default false: DINO's head). Heads only run in training, so no
+   * running averages are kept.
+   */
+  batchNorm?: boolean;
   /** Initialisation seed (default 0). Two heads with the same seed and sizes are identical. */
   seed?: number;
 }
@@ -30,9 +37,26 @@ export interface MlpHead extends Module<[x: tf.Tensor], tf.Tensor> {
   clone(options?: CloneOptions): MlpHead;
 }
 
-/** Names of the Linear layers: `mlp` for one layer, else `mlp.0`, `mlp.2`, … (GELUs at odd indices). */
-function layerNames(layers: number): string[] {
+/**
+ * Names of the Linear layers as indices of a torch `nn.Sequential`: `mlp` for one layer, else
+ * `mlp.0`, `mlp.2`, … (GELUs at odd indices); with batchNorm `mlp.0`, `mlp.3`, … (BatchNorm at 3i + 1,
+ * GELU at 3i + 2, as MoCo v3's `_build_mlp`).
+ */
+function layerNames(layers: number, batchNorm: boolean): string[] {
+  if (batchNorm) return Array.from({ length: layers }, (_, i) => `mlp.${3 * i}`);
   return layers === 1 ? ['mlp'] : Array.from({ length: layers }, (_, i) => `mlp.${2 * i}`);
+}
+
+/** Name of the BatchNorm after Linear `i`: `mlp.{3i + 1}`. */
+const bnName = (i: number) => `mlp.${3 * i + 1}`;
+
+/** Training-mode BatchNorm over all leading axes (biased variance, eps 1e-5, as torch). */
+function batchNormalize(y: tf.Tensor, weight?: tf.Tensor, bias?: tf.Tensor): tf.Tensor {
+  const axes = y.shape.slice(0, -1).map((_, i) => i);
+  const { mean, variance } = tf.moments(y, axes, true);
+  let out = tf.div(tf.sub(y, mean), tf.sqrt(tf.add(variance, 1e-5)));
+  if (weight && bias) out = tf.add(tf.mul(out, weight), bias);
+  return out;
 }
 
 function resolve(fn: string, o: MlpHeadOptions): Required<MlpHeadOptions> {
@@ -43,6 +67,7 @@ function resolve(fn: string, o: MlpHeadOptions): Required<MlpHeadOptions> {
     outDim: o.outDim ?? 256,
     layers: o.layers ?? 3,
     normLast: o.normLast ?? false,
+    batchNorm: o.batchNorm ?? false,
     seed: o.seed ?? 0,
   };
   assertInteger(fn, 'inDim', r.inDim, 1);
@@ -50,6 +75,7 @@ function resolve(fn: string, o: MlpHeadOptions): Required<MlpHeadOptions> {
   assertInteger(fn, 'outDim', r.outDim, 1);
   assertInteger(fn, 'layers', r.layers, 1);
   if (typeof r.normLast !== 'boolean') throw new ValueError(`${fn}: normLast must be a boolean, got ${describe(r.normLast)}`);
+  if (typeof r.batchNorm !== 'boolean') throw new ValueError(`${fn}: batchNorm must be a boolean, got ${describe(r.batchNorm)}`);
   if (!Number.isSafeInteger(r.seed)) throw new ValueError(`${fn}: seed must be a safe integer, got ${describe(r.seed)}`);
   return r;
 }
@@ -60,6 +86,10 @@ function resolve(fn: string, o: MlpHeadOptions): Required<MlpHeadOptions> {
  *
  *     Linear(inDim, hidden) → GELU → [Linear(hidden, hidden) → GELU] × (layers − 2) → Linear(hidden, outDim)
  *     (layers = 1: a single Linear(inDim, outDim));  normLast: y / max(‖y‖₂, 1e-12)
+ *
+ * With `batchNorm: true` it is MoCo v3's projector (facebookresearch/moco-v3 `_build_mlp`):
+ * Linear → BatchNorm → GELU per hidden layer and a final Linear → BatchNorm without affine,
+ * normalised with the current batch's statistics (names `mlp.0`, `mlp.1` (BN), `mlp.3`, …).
  *
  * Variable names follow DINO's `nn.Sequential`: `mlp.0.weight`, `mlp.0.bias`, `mlp.2.…`,
  * `mlp.4.…` (a single layer is `mlp.weight`, `mlp.bias`). Weights are stored `[in, out]`
@@ -75,13 +105,17 @@ function resolve(fn: string, o: MlpHeadOptions): Required<MlpHeadOptions> {
 export function mlpHead(options: MlpHeadOptions): MlpHead {
   const o = resolve('mlpHead', options);
   registerFastMatMulGradient();
-  const names = layerNames(o.layers);
+  const names = layerNames(o.layers, o.batchNorm);
   const initial: InitialValues = {};
   names.forEach((name, i) => {
     const fanIn = i === 0 ? o.inDim : o.hiddenDim;
     const fanOut = i === names.length - 1 ? o.outDim : o.hiddenDim;
     initial[`${name}.weight`] = { shape: [fanIn, fanOut], data: truncNormal(variableRng(o.seed, `${name}.weight`), fanIn * fanOut, 0.02) };
     initial[`${name}.bias`] = { shape: [fanOut], data: new Float32Array(fanOut) };
+    if (o.batchNorm && i < names.length - 1) {
+      initial[`${bnName(i)}.weight`] = { shape: [fanOut], data: new Float32Array(fanOut).fill(1) };
+      initial[`${bnName(i)}.bias`] = { shape: [fanOut], data: new Float32Array(fanOut) };
+    }
   });
   return buildHead(o, names, initial, true);
 }
@@ -105,7 +139,9 @@ function buildHead(o: Required<MlpHeadOptions>, names: string[], initial: Initia
         let y = x;
         names.forEach((name, i) => {
           y = linear(y, variables[`${name}.weight`], variables[`${name}.bias`]);
-          if (i < names.length - 1) y = gelu(y);
+          const last = i === names.length - 1;
+          if (o.batchNorm) y = last ? batchNormalize(y) : batchNormalize(y, variables[`${bnName(i)}.weight`], variables[`${bnName(i)}.bias`]);
+          if (!last) y = gelu(y);
         });
         return o.normLast ? l2Normalize(y, -1, 1e-12) : y;
       });

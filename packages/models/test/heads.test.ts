@@ -39,7 +39,7 @@ function head64(h: MlpHead, x: Float64Array): Float64Array {
 describe('mlpHead', () => {
   it("uses DINO's names and defaults (hidden 2048, out 256, 3 layers)", () => {
     const h = mlpHead({ inDim: 8 });
-    expect(h.options).toEqual({ inDim: 8, hiddenDim: 2048, outDim: 256, layers: 3, normLast: false, seed: 0 });
+    expect(h.options).toEqual({ inDim: 8, hiddenDim: 2048, outDim: 256, layers: 3, normLast: false, batchNorm: false, seed: 0 });
     expect(Object.fromEntries(Object.entries(h.variables).map(([k, v]) => [k, v.shape]))).toEqual({
       'mlp.0.weight': [8, 2048],
       'mlp.0.bias': [2048],
@@ -73,6 +73,39 @@ describe('mlpHead', () => {
       tf.dispose([x, y]);
       h.dispose();
     }
+  });
+
+  it("batchNorm: MoCo v3's layout and names; each output column has batch mean 0, variance 1 (float64 loops, atol 1e-4)", () => {
+    const h = mlpHead({ inDim: 4, hiddenDim: 6, outDim: 3, layers: 2, batchNorm: true, seed: 2 });
+    expect(Object.keys(h.variables).sort()).toEqual(['mlp.0.bias', 'mlp.0.weight', 'mlp.1.bias', 'mlp.1.weight', 'mlp.3.bias', 'mlp.3.weight']);
+    randomise(h.variables, 40);
+    const [B, N] = [3, 4];
+    const xd = randn(41, B * N * 4);
+    const x = tf.tensor(f32(xd), [B, N, 4]);
+    const y = h.apply(x);
+    // independent reference: Linear → BN(batch stats over B·N rows, biased var, eps 1e-5, affine) → GELU → Linear → BN (no affine)
+    const bn64 = (z: Float64Array, rows: number, cols: number, w?: Float64Array, b?: Float64Array) => {
+      const out = new Float64Array(z.length);
+      for (let c = 0; c < cols; c++) {
+        let m = 0;
+        for (let r = 0; r < rows; r++) m += z[r * cols + c] / rows;
+        let v = 0;
+        for (let r = 0; r < rows; r++) v += (z[r * cols + c] - m) ** 2 / rows;
+        for (let r = 0; r < rows; r++) out[r * cols + c] = ((z[r * cols + c] - m) / Math.sqrt(v + 1e-5)) * (w ? w[c] : 1) + (b ? b[c] : 0);
+      }
+      return out;
+    };
+    let z = linear64(xd, 4, read(h.variables['mlp.0.weight']), 6, read(h.variables['mlp.0.bias']));
+    z = bn64(z, B * N, 6, read(h.variables['mlp.1.weight']), read(h.variables['mlp.1.bias'])).map(gelu64);
+    z = bn64(linear64(z, 6, read(h.variables['mlp.3.weight']), 3, read(h.variables['mlp.3.bias'])), B * N, 3);
+    expectClose(y.dataSync(), z, 1e-4);
+    const col = tf.moments(y.reshape([B * N, 3]), 0);
+    expectClose(col.mean.dataSync(), [0, 0, 0], 1e-5);
+    expectClose(col.variance.dataSync(), [1, 1, 1], 1e-3);
+    const g = tf.variableGrads(() => tf.sum(tf.square(tf.sub(h.apply(x), 0.3))) as tf.Scalar, h.trainableVariables());
+    expect(Object.keys(g.grads).length).toBe(6);
+    tf.dispose([x, y, col.mean, col.variance, g.value, Object.values(g.grads)]);
+    h.dispose();
   });
 
   it('gradients reach every weight; clone copies; no leaks', () => {
