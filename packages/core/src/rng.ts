@@ -3,7 +3,7 @@ import { ValueError } from './errors.js';
 /**
  * A seeded pseudo-random generator (xoshiro128**, seeded through splitmix32). It is pure
  * JavaScript integer arithmetic, so a seed gives the same sequence on every platform and backend.
- * All random choices of @mmc (masks, crops, initialisation, episode sampling) flow from one.
+ * All random choices of `@mmc` (masks, crops, initialisation, episode sampling) flow from one.
  */
 export interface Rng {
   /** Uniform double in [0, 1) with 53 random bits. */

@@ -1,5 +1,5 @@
 /**
- * @mmc/eval — the paper's evaluation protocols on embeddings from anywhere (tensors, typed arrays,
+ * `@mmc/eval`: the paper's evaluation protocols on embeddings from anywhere (tensors, typed arrays,
  * .npy/.safetensors files): prompt segmentation, threshold sweep, mIoU, intra/inter similarity
  * distributions, k-NN, few-shot thresholding, video label propagation with J&F, linear probe, and
  * SVG/PNG/HTML reports. Depends on @mmc/core only.

@@ -13,7 +13,7 @@ import { describe, formatShape, ShapeError, ValueError } from '@mmc/core';
  *
  * Label vectors (`[M]`) additionally accept a bare array (`Int32Array`, `number[]`, …). The
  * video, probe and report functions also take rectangular nested arrays ({@link NestedNumbers})
- * and, where the shape is known from elsewhere, flat typed arrays ({@link toHostArray}).
+ * and, where the shape is known from elsewhere, flat typed arrays (`toHostArray`).
  * Features are computed in float32 on the active tfjs backend; counts on the host in float64.
  *
  * @example
@@ -226,7 +226,7 @@ export function toHostArray(fn: string, arg: string, x: unknown): HostArray {
 }
 
 /**
- * Like {@link toHostArray}, then checks the element count against `shape` (a flat input takes
+ * Like `toHostArray`, then checks the element count against `shape` (a flat input takes
  * that shape; −1 entries are inferred from a tensor's or nested array's own shape).
  */
 export function toHostArrayShaped(fn: string, arg: string, x: unknown, shape: readonly number[], layout: string): HostArray {

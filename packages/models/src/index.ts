@@ -1,5 +1,5 @@
 /**
- * @mmc/models — Vision Transformer parts for self-supervised learning on TensorFlow.js: a ViT
+ * `@mmc/models`: Vision Transformer parts for self-supervised learning on TensorFlow.js: a ViT
  * backbone with timm numerics and variable names (presets Tiny/Small/Base), DINO-style MLP
  * heads, a linear pixel decoder, and the EMA teacher. Weights are stored in tfjs' fast layout;
  * `toTimmLayout` / `fromTimmLayout` convert single weights to and from timm's.

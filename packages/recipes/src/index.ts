@@ -1,8 +1,8 @@
 /**
- * @mmc/recipes — self-supervised recipes composed from the public @mmc parts, and the trainer.
+ * `@mmc/recipes`: self-supervised recipes composed from the public `@mmc` parts, and the trainer.
  */
 export type { Recipe, LossParts, TrainDataset } from './recipe.js';
-export { mmcRecipe, type MmcRecipeOptions, type MmcViews } from './mmcRecipe.js';
+export { mmcRecipe, type MmcRecipe, type MmcRecipeOptions, type MmcViews } from './mmcRecipe.js';
 export { train, type TrainOptions, type TrainResult, type StepInfo, type TrainState } from './train.js';
 export { adamw, type AdamW, type AdamWOptions, type AdamWState } from './adamw.js';
 export { clipGradNorm } from './clipGradNorm.js';

@@ -24,7 +24,7 @@ import * as tf from '@tensorflow/tfjs';
 import { type Rng } from '@mmc/core';
 import { mmcLoss, type MmcLossWeights } from '@mmc/losses';
 import { gmmlCorrupt, horizontalFlip, randomResizedCrop } from '@mmc/masking';
-import { createTeacher, createViT, mlpHead, pixelDecoder, type ViTConfig } from '@mmc/models';
+import { createTeacher, createViT, mlpHead, pixelDecoder, type MlpHead, type Teacher, type ViT, type ViTConfig } from '@mmc/models';
 import { normalizeImages, SCENES_NORMALIZATION, type Normalization } from './normalize.js';
 import type { LossParts, Recipe } from './recipe.js';
 
@@ -76,6 +76,12 @@ export interface MmcViews {
   teacherGlobal: tf.Tensor2D;
 }
 
+/** The MMC recipe: a {@link Recipe} whose student is a ViT and whose teacher holds backbone + heads. */
+export type MmcRecipe = Recipe<MmcViews> & {
+  student: ViT;
+  teacher: Teacher<{ backbone: ViT; patch: MlpHead; global: MlpHead }>;
+};
+
 /**
  * Builds the MMC recipe for {@link train}.
  *
@@ -86,7 +92,7 @@ export interface MmcViews {
  * const { patches } = recipe.student.apply(images);
  * ```
  */
-export function mmcRecipe(opts: MmcRecipeOptions): Recipe<MmcViews> & { student: ReturnType<typeof createViT> } {
+export function mmcRecipe(opts: MmcRecipeOptions): MmcRecipe {
   const {
     vit: vitConfig,
     headHidden = 2048,
