@@ -18,7 +18,7 @@ const repeats = Number(arg('repeats', 5));
 
 const configs = [
   { name: 'demo: 64×64/8, dim 64, depth 4, batch 16', vit: { imageSize: 64, patchSize: 8, dim: 64, depth: 4, heads: 2 }, headHidden: 256, batch: 16 },
-  { name: 'ViT-Tiny 32×32/4, dim 192, depth 6, batch 32', vit: { imageSize: 32, patchSize: 4, dim: 192, depth: 6, heads: 3 }, headHidden: 2048, batch: 32 },
+  { name: 'ViT-Tiny 32×32/4, dim 192, depth 6, batch 16, heads 512 wide', vit: { imageSize: 32, patchSize: 4, dim: 192, depth: 6, heads: 3 }, headHidden: 512, batch: 16 },
 ];
 const stats = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
