@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertInteger, describe, formatShape, l2Normalize, ShapeError, ValueError, type Rng } from '@mmc/core';
 import { assertFiniteRows, inputShape, readLabels, toFloatTensor, type ArrayInput, type LabelsInput } from './ndarray.js';
+import { thresholdKeys } from './thresholds.js';
 
 /** Global (CLS) features with one integer class label per row. */
 export interface LabeledFeatures {
@@ -139,16 +140,7 @@ export function fewShotThreshold(options: FewShotThresholdOptions): FewShotThres
   const { episodes, ways = 5, shots = 1, queriesPerClass = 15, rng, chunkSize } = options;
   if (chunkSize !== undefined) assertInteger(fn, 'chunkSize', chunkSize, 1);
   const thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
-  if (!Array.isArray(thresholds) || thresholds.length === 0) {
-    throw new ValueError(`${fn}: thresholds must be a non-empty array of numbers, got ${describe(thresholds)}`);
-  }
-  const keys = thresholds.map((t, i) => {
-    if (typeof t !== 'number' || !Number.isFinite(t)) {
-      throw new ValueError(`${fn}: thresholds[${i}] must be a finite number, got ${describe(t)}`);
-    }
-    return String(t);
-  });
-  if (new Set(keys).size !== keys.length) throw new ValueError(`${fn}: thresholds must be distinct, got [${keys.join(', ')}]`);
+  const keys = thresholdKeys(fn, thresholds);
   const episodic = episodes !== undefined;
   if (episodic) {
     assertInteger(fn, 'episodes', episodes, 1);

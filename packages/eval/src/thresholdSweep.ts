@@ -1,5 +1,6 @@
 import { describe, formatShape, ShapeError, ValueError } from '@mmc/core';
 import { hostData, inputShape, type ArrayInput } from './ndarray.js';
+import { thresholdKeys } from './thresholds.js';
 import { promptSimilarityMap, type Prompt } from './promptSegment.js';
 
 /** One image of a prompt-segmentation benchmark (see {@link thresholdSweep}). */
@@ -69,18 +70,7 @@ export function thresholdSweep(samples: readonly SweepSample[], options: Thresho
     throw new ValueError(`${fn}: options must be an object { thresholds? }, got ${describe(options)}`);
   }
   const thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
-  if (!Array.isArray(thresholds) || thresholds.length === 0) {
-    throw new ValueError(`${fn}: thresholds must be a non-empty array of numbers, got ${describe(thresholds)}`);
-  }
-  const keys = thresholds.map((t, i) => {
-    if (typeof t !== 'number' || !Number.isFinite(t)) {
-      throw new ValueError(`${fn}: thresholds[${i}] must be a finite number, got ${describe(t)}`);
-    }
-    return String(t);
-  });
-  if (new Set(keys).size !== keys.length) {
-    throw new ValueError(`${fn}: thresholds must be distinct, got [${keys.join(', ')}]`);
-  }
+  const keys = thresholdKeys(fn, thresholds);
   const T = thresholds.length;
   const sums = new Map<number, { inter: Float64Array; union: Float64Array }>();
 
