@@ -5,8 +5,8 @@ import * as tf from '@tensorflow/tfjs';
 import { useBackend, ValueError, type BackendName } from '@mmc/core';
 import { writeSafetensorsFile } from '@mmc/core/node';
 import { fashionMnist, fashionScenes, scenes, type SceneDataset } from '@mmc/data';
-import { vitTiny } from '@mmc/models';
-import { mmcRecipe, train } from '@mmc/recipes';
+import { vitTiny, type ViT, type ViTConfig } from '@mmc/models';
+import { dinoRecipe, ibotRecipe, maeRecipe, mmcRecipe, msnRecipe, sitRecipe, train, type Recipe } from '@mmc/recipes';
 import { floatArg, intArg } from './options.js';
 import { trainingProgress } from './progress.js';
 
@@ -55,11 +55,20 @@ export async function saveVariables(path: string, vars: Record<string, tf.Variab
  * (the trained backbone + heads) and `out/config.json`.
  */
 export async function pretrain(o: PretrainOptions): Promise<{ backend: string; seconds: number; steps: number }> {
-  if (o.recipe !== 'mmc') throw new ValueError(`mmc pretrain: --recipe must be 'mmc' (more recipes come with @mmc/recipes), got '${o.recipe}'`);
+  const builders: Record<string, (vit: ViTConfig) => Recipe & { student: ViT }> = {
+    mmc: (vit) => mmcRecipe({ vit, headHidden: o.headHidden, headOut: 128, seed: o.seed }),
+    sit: (vit) => sitRecipe({ vit, headHidden: o.headHidden, headOut: 128, seed: o.seed }),
+    dino: (vit) => dinoRecipe({ vit, headHidden: o.headHidden, bottleneck: 128, seed: o.seed }),
+    ibot: (vit) => ibotRecipe({ vit, headHidden: o.headHidden, bottleneck: 128, seed: o.seed }),
+    mae: (vit) => maeRecipe({ vit, seed: o.seed }),
+    msn: (vit) => msnRecipe({ vit, headHidden: o.headHidden, headOut: 128, seed: o.seed }),
+  };
+  const build = Object.hasOwn(builders, o.recipe) ? builders[o.recipe] : undefined;
+  if (!build) throw new ValueError(`mmc pretrain: --recipe must be one of ${Object.keys(builders).join(', ')}, got '${o.recipe}'`);
   const backend = await useBackend(o.backend);
   const data = await loadTrainingData(o.data, o.count, o.imageSize, o.seed);
   const vit = vitTiny({ imageSize: o.imageSize, patchSize: o.patchSize, dim: o.dim, depth: o.depth, heads: o.heads });
-  const recipe = mmcRecipe({ vit, headHidden: o.headHidden, headOut: 128, seed: o.seed });
+  const recipe = build(vit);
   await mkdir(o.out, { recursive: true });
   const progress = o.quiet ? undefined : trainingProgress(o.steps);
   try {
@@ -88,7 +97,7 @@ export function registerPretrain(program: Command): void {
   program
     .command('pretrain')
     .description('pretrain a ViT with a self-supervised recipe on generated data (checkpoints, resume)')
-    .option('--recipe <name>', 'recipe', 'mmc')
+    .option('--recipe <name>', 'recipe: mmc, sit, dino, ibot, mae or msn', 'mmc')
     .option('--data <name>', "training data: 'scenes' or 'fashion-scenes'", 'scenes')
     .option('--count <n>', 'training images to generate', intArg(1), 4000)
     .option('--steps <n>', 'optimizer steps', intArg(1), 500)

@@ -14,3 +14,7 @@ export type { Module, CloneOptions } from './module.js';
 export { toTimmLayout, fromTimmLayout, type PatchGeometry } from './timmLayout.js';
 export { registerFastMatMulGradient } from './fastMatMulGradient.js';
 export { gelu } from './gelu.js';
+export { loadWeights, type LoadWeightsOptions } from './loadWeights.js';
+export { saveWeights, type SaveWeightsOptions, type SaveWeightsFormat } from './saveWeights.js';
+export { CHECKPOINT_FORMATS, WEIGHTS_FORMATS, type WeightsFormat } from './checkpointFormats.js';
+export { resamplePosEmbed } from './resamplePosEmbed.js';

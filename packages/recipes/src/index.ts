@@ -8,3 +8,8 @@ export { adamw, type AdamW, type AdamWOptions, type AdamWState } from './adamw.j
 export { clipGradNorm } from './clipGradNorm.js';
 export { normalizeImages, SCENES_NORMALIZATION, type Normalization } from './normalize.js';
 export { evaluateZeroShot, type EvaluateZeroShotOptions, type ZeroShotResult } from './evaluateZeroShot.js';
+export { sitRecipe, type SitRecipe, type SitRecipeOptions, type SitViews } from './sitRecipe.js';
+export { dinoRecipe, type DinoRecipe, type DinoRecipeOptions, type DinoViews } from './dinoRecipe.js';
+export { ibotRecipe, type IbotRecipe, type IbotRecipeOptions, type IbotViews } from './ibotRecipe.js';
+export { maeRecipe, type MaeRecipe, type MaeRecipeOptions, type MaeViews } from './maeRecipe.js';
+export { msnRecipe, type MsnRecipe, type MsnRecipeOptions, type MsnViews } from './msnRecipe.js';
