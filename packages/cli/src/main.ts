@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerEval } from './eval/register.js';
 import { registerDemo } from './demo.js';
+import { registerEmbed } from './embed.js';
 import { registerPretrain } from './pretrain.js';
 
 /** Builds the `mmc` program (exported for tests). */
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
   registerPretrain(program);
   registerDemo(program);
   registerEval(program);
+  registerEmbed(program);
   return program;
 }
 
