@@ -120,7 +120,6 @@ describe('mmc embed --images', () => {
     const resized = fixtures.map((f) => resizeRef(f.rgb, f.height, f.width, 16));
     const want = expected(vit, resized, IMAGENET);
     const err = maxAbs(cls.data as Float32Array, want.cls);
-    if (process.env.MMC_PRINT_ERR) console.log('embed cls max abs err', err);
     expect(err).toBeLessThan(1e-5);
   });
 
