@@ -4,12 +4,11 @@ import * as tf from '@tensorflow/tfjs';
 import { encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FormatError, ShapeError, ValueError } from '@mmc/core';
+import { createRng, FormatError, readSafetensors, ShapeError, ValueError, writeSafetensors } from '@mmc/core';
 import { readNpyFile } from '@mmc/core/node';
 import { scenes } from '@mmc/data';
 import { createViT, saveWeights, type ViT } from '@mmc/models';
-import { writeSafetensors } from '@mmc/core';
-import { createRng } from '@mmc/core';
+import { decodeImage } from '../src/images.js';
 import { fixtureDir, runMmc } from './evalCli.js';
 
 // A tiny ViT: 16×16 input, patch 4 (4×4 grid), width 8.
@@ -153,6 +152,18 @@ describe('mmc embed --images', () => {
   });
 });
 
+describe('decodeImage', () => {
+  it('16-bit RGB and 8-bit gray+alpha PNGs → RGB in [0, 1] (alpha dropped)', () => {
+    const rgb16 = new Uint16Array([0, 65535, 32768, 1000, 2000, 3000]);
+    const a = decodeImage('t', 'a.png', encodePng({ width: 2, height: 1, data: rgb16, channels: 3, depth: 16 }));
+    expect([a.width, a.height]).toEqual([2, 1]);
+    expect(maxAbs(a.data, Array.from(rgb16, (v) => v / 65535))).toBeLessThan(1e-7);
+    const ga = new Uint8Array([10, 255, 200, 0]);
+    const b = decodeImage('t', 'b.png', encodePng({ width: 1, height: 2, data: ga, channels: 2, depth: 8 }));
+    expect(maxAbs(b.data, [10, 10, 10, 200, 200, 200].map((v) => v / 255))).toBeLessThan(1e-7);
+  });
+});
+
 describe('mmc embed --data scenes', () => {
   it('embeds generated scenes (patches) like vit.apply on the normalised batch', async () => {
     const out = fx.path('scenes.npy');
@@ -202,7 +213,7 @@ describe('mmc embed errors', () => {
     expect(r.error!.message).toMatch(/loadWeights/);
     // A DINO-style file (teacher.backbone.*) read as timm: every backbone key is missing.
     const dino = fx.path('dino.safetensors');
-    const timm = await import('@mmc/core').then((c) => c.readSafetensors(readFileSync(weights)));
+    const timm = readSafetensors(readFileSync(weights));
     writeFileSync(dino, writeSafetensors(Object.fromEntries(Object.entries(timm).map(([k, v]) => [`teacher.backbone.${k}`, v]))));
     r = await runMmc(['embed', '--weights', dino, '--format', 'timm', ...ARCH, '--data', 'scenes', '--count', '2', '--out', fx.path('e.npy'), '--backend', 'cpu', '--quiet']);
     expect(r.error).toBeInstanceOf(FormatError);
