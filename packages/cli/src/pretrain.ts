@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend, ValueError, type BackendName } from '@mmc/core';
-import { writeSafetensorsFile } from '@mmc/core/node';
+import { writeFileAtomic, writeSafetensorsFile } from '@mmc/core/node';
 import { fashionMnist, fashionScenes, scenes, type SceneDataset } from '@mmc/data';
-import { vitTiny, type ViT, type ViTConfig } from '@mmc/models';
+import { saveWeights, vitTiny, type ViT, type ViTConfig } from '@mmc/models';
 import { dinoRecipe, ibotRecipe, maeRecipe, mmcRecipe, msnRecipe, sitRecipe, train, type Recipe } from '@mmc/recipes';
 import { floatArg, intArg } from './options.js';
 import { trainingProgress } from './progress.js';
@@ -84,6 +84,8 @@ export async function pretrain(o: PretrainOptions): Promise<{ backend: string; s
     });
     progress?.stop();
     await saveVariables(join(o.out, 'student.safetensors'), recipe.variables(), { recipe: o.recipe, steps: String(result.steps) });
+    // The backbone alone in timm's names and layouts: `mmc embed --weights out/backbone.safetensors --format timm`, or PyTorch.
+    await writeFileAtomic(join(o.out, 'backbone.safetensors'), saveWeights(recipe.student as ViT));
     await writeFile(join(o.out, 'config.json'), JSON.stringify({ recipe: o.recipe, vit: recipe.student.config, options: o, backend }, null, 2));
     return { backend, seconds: result.seconds, steps: result.steps };
   } finally {
