@@ -38,6 +38,7 @@ import { colorJitter, gaussianBlur, grayscale, horizontalFlip, multiCrop, solari
 import { createTeacher, createViT, mlpHead, type MlpHead, type Teacher, type ViT, type ViTConfig } from '@mmc/models';
 import { normalizeImages, SCENES_NORMALIZATION, type Normalization } from './normalize.js';
 import type { LossParts, Recipe } from './recipe.js';
+import { prefixVariables } from './prefixVariables.js';
 
 /** Options of {@link dinoRecipe}; defaults are DINO's unless noted. */
 export interface DinoRecipeOptions {
@@ -127,8 +128,6 @@ export function dinoRecipe(opts: DinoRecipeOptions): DinoRecipe {
   const logits = (z: tf.Tensor, w: tf.Tensor) => cosineSimilarity(z, w) as tf.Tensor2D;
   const center = tf.variable(tf.zeros([1, K]), false);
   let nextCenter: tf.Tensor | null = null;
-  const prefixed = (prefix: string, vars: Record<string, tf.Variable>) =>
-    Object.fromEntries(Object.entries(vars).map(([n, v]) => [`${prefix}.${n}`, v]));
   // DINO's per-crop probabilities: [blur, solarize] for global 1, global 2, locals.
   const blurSolarize = (i: number): [number, number] => (i === 0 ? [1, 0] : i === 1 ? [0.1, 0.2] : [0.5, 0]);
 
@@ -139,11 +138,11 @@ export function dinoRecipe(opts: DinoRecipeOptions): DinoRecipe {
     teacher,
     center,
     variables: () => ({
-      ...prefixed('backbone', backbone.variables),
-      ...prefixed('projector', heads.projector.variables),
+      ...prefixVariables('backbone', backbone.variables),
+      ...prefixVariables('projector', heads.projector.variables),
       'prototypes.weight': prototypes,
     }),
-    state: () => ({ ...prefixed('teacher', teacher.variables), center }),
+    state: () => ({ ...prefixVariables('teacher', teacher.variables), center }),
 
     views(batch: tf.Tensor4D, rng: Rng): DinoViews {
       const { crops } = multiCrop(batch, {

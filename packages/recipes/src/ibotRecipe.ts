@@ -36,6 +36,7 @@ import { blockwiseMask, horizontalFlip, multiCrop } from '@mmc/masking';
 import { createTeacher, createViT, mlpHead, type MlpHead, type Teacher, type ViT, type ViTConfig } from '@mmc/models';
 import { normalizeImages, SCENES_NORMALIZATION, type Normalization } from './normalize.js';
 import type { LossParts, Recipe } from './recipe.js';
+import { prefixVariables } from './prefixVariables.js';
 
 /** Options of {@link ibotRecipe}; defaults are iBOT's unless noted. */
 export interface IbotRecipeOptions {
@@ -143,8 +144,6 @@ export function ibotRecipe(opts: IbotRecipeOptions): IbotRecipe {
   let nextCenters: [tf.Tensor, tf.Tensor] | null = null;
   /** Cosine logits of `[..., bottleneck]` features against the prototypes: `[..., K]`. */
   const logits = (z: tf.Tensor, w: tf.Tensor) => tf.reshape(cosineSimilarity(tf.reshape(z, [-1, bottleneck]), w), [...z.shape.slice(0, -1), K]);
-  const prefixed = (prefix: string, vars: Record<string, tf.Variable>) =>
-    Object.fromEntries(Object.entries(vars).map(([n, v]) => [`${prefix}.${n}`, v]));
 
   return {
     name: 'ibot',
@@ -153,8 +152,8 @@ export function ibotRecipe(opts: IbotRecipeOptions): IbotRecipe {
     teacher,
     center,
     center2,
-    variables: () => ({ ...prefixed('backbone', backbone.variables), ...prefixed('projector', projector.variables), 'prototypes.weight': prototypes }),
-    state: () => ({ ...prefixed('teacher', teacher.variables), center, center2 }),
+    variables: () => ({ ...prefixVariables('backbone', backbone.variables), ...prefixVariables('projector', projector.variables), 'prototypes.weight': prototypes }),
+    state: () => ({ ...prefixVariables('teacher', teacher.variables), center, center2 }),
 
     views(batch: tf.Tensor4D, rng: Rng): IbotViews {
       const B = batch.shape[0];

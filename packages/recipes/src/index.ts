@@ -13,3 +13,4 @@ export { dinoRecipe, type DinoRecipe, type DinoRecipeOptions, type DinoViews } f
 export { ibotRecipe, type IbotRecipe, type IbotRecipeOptions, type IbotViews } from './ibotRecipe.js';
 export { maeRecipe, type MaeRecipe, type MaeRecipeOptions, type MaeViews } from './maeRecipe.js';
 export { msnRecipe, type MsnRecipe, type MsnRecipeOptions, type MsnViews } from './msnRecipe.js';
+export { prefixVariables } from './prefixVariables.js';

@@ -24,6 +24,7 @@ import { horizontalFlip, randomResizedCrop, randomTokenMask } from '@mmc/masking
 import { createViT, pixelDecoder, type PixelDecoder, type ViT, type ViTConfig } from '@mmc/models';
 import { normalizeImages, SCENES_NORMALIZATION, type Normalization } from './normalize.js';
 import type { LossParts, Recipe } from './recipe.js';
+import { prefixVariables } from './prefixVariables.js';
 
 /** Options of {@link maeRecipe}; defaults are MAE's unless noted. */
 export interface MaeRecipeOptions {
@@ -72,14 +73,12 @@ export function maeRecipe(opts: MaeRecipeOptions): MaeRecipe {
   const { dim, patchSize, imageSize, channels } = backbone.config;
   const N = backbone.numPatches;
   const heads = { decoder: pixelDecoder({ inDim: dim, patchSize, channels, seed: seed + 1 }) };
-  const prefixed = (prefix: string, vars: Record<string, tf.Variable>) =>
-    Object.fromEntries(Object.entries(vars).map(([n, v]) => [`${prefix}.${n}`, v]));
 
   return {
     name: 'mae',
     student: backbone,
     heads,
-    variables: () => ({ ...prefixed('backbone', backbone.variables), ...prefixed('decoder', heads.decoder.variables) }),
+    variables: () => ({ ...prefixVariables('backbone', backbone.variables), ...prefixVariables('decoder', heads.decoder.variables) }),
     state: () => ({}),
 
     views(batch: tf.Tensor4D, rng: Rng): MaeViews {

@@ -27,6 +27,7 @@ import { gmmlCorrupt, horizontalFlip, randomResizedCrop } from '@mmc/masking';
 import { createTeacher, createViT, mlpHead, pixelDecoder, type MlpHead, type Teacher, type ViT, type ViTConfig } from '@mmc/models';
 import { normalizeImages, SCENES_NORMALIZATION, type Normalization } from './normalize.js';
 import type { LossParts, Recipe } from './recipe.js';
+import { prefixVariables } from './prefixVariables.js';
 
 /** Options of {@link mmcRecipe}; defaults are the paper's unless noted. */
 export interface MmcRecipeOptions {
@@ -121,8 +122,6 @@ export function mmcRecipe(opts: MmcRecipeOptions): MmcRecipe {
   };
   const teacher = createTeacher({ backbone, patch: heads.patch, global: heads.global });
 
-  const prefixed = (prefix: string, vars: Record<string, tf.Variable>) =>
-    Object.fromEntries(Object.entries(vars).map(([n, v]) => [`${prefix}.${n}`, v]));
 
   return {
     name: 'mmc',
@@ -130,12 +129,12 @@ export function mmcRecipe(opts: MmcRecipeOptions): MmcRecipe {
     heads,
     teacher,
     variables: () => ({
-      ...prefixed('backbone', backbone.variables),
-      ...prefixed('mim', heads.mim.variables),
-      ...prefixed('patch', heads.patch.variables),
-      ...prefixed('global', heads.global.variables),
+      ...prefixVariables('backbone', backbone.variables),
+      ...prefixVariables('mim', heads.mim.variables),
+      ...prefixVariables('patch', heads.patch.variables),
+      ...prefixVariables('global', heads.global.variables),
     }),
-    state: () => prefixed('teacher', teacher.variables),
+    state: () => prefixVariables('teacher', teacher.variables),
 
     views(batch: tf.Tensor4D, rng: Rng): MmcViews {
       const clean: tf.Tensor4D[] = [];

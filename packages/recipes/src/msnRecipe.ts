@@ -29,6 +29,7 @@ import { horizontalFlip, multiCrop, randomTokenMask } from '@mmc/masking';
 import { createTeacher, createViT, mlpHead, type MlpHead, type Teacher, type ViT, type ViTConfig } from '@mmc/models';
 import { normalizeImages, SCENES_NORMALIZATION, type Normalization } from './normalize.js';
 import type { LossParts, Recipe } from './recipe.js';
+import { prefixVariables } from './prefixVariables.js';
 
 /** Options of {@link msnRecipe}; defaults are MSN's unless noted. */
 export interface MsnRecipeOptions {
@@ -109,16 +110,14 @@ export function msnRecipe(opts: MsnRecipeOptions): MsnRecipe {
   const heads = { projector, prototypes: { variables: { weight: prototypes }, dispose: () => prototypes.dispose() } };
   const student = { backbone, projector };
   const teacher = createTeacher(student);
-  const prefixed = (prefix: string, vars: Record<string, tf.Variable>) =>
-    Object.fromEntries(Object.entries(vars).map(([n, v]) => [`${prefix}.${n}`, v]));
 
   return {
     name: 'msn',
     student: backbone,
     heads,
     teacher,
-    variables: () => ({ ...prefixed('backbone', backbone.variables), ...prefixed('projector', projector.variables), 'prototypes.weight': prototypes }),
-    state: () => prefixed('teacher', teacher.variables),
+    variables: () => ({ ...prefixVariables('backbone', backbone.variables), ...prefixVariables('projector', projector.variables), 'prototypes.weight': prototypes }),
+    state: () => prefixVariables('teacher', teacher.variables),
 
     views(batch: tf.Tensor4D, rng: Rng): MsnViews {
       const B = batch.shape[0];

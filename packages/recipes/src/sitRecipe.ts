@@ -25,6 +25,7 @@ import { gmmlCorrupt, horizontalFlip, randomResizedCrop } from '@mmc/masking';
 import { createTeacher, createViT, mlpHead, pixelDecoder, type MlpHead, type PixelDecoder, type Teacher, type ViT, type ViTConfig } from '@mmc/models';
 import { normalizeImages, SCENES_NORMALIZATION, type Normalization } from './normalize.js';
 import type { LossParts, Recipe } from './recipe.js';
+import { prefixVariables } from './prefixVariables.js';
 
 /** Options of {@link sitRecipe}; defaults are SiT's unless noted. */
 export interface SitRecipeOptions {
@@ -108,8 +109,6 @@ export function sitRecipe(opts: SitRecipeOptions): SitRecipe {
     contrast: mlpHead({ inDim: dim, hiddenDim: headHidden, outDim: headOut, layers: headLayers, batchNorm: headBatchNorm, seed: seed + 2 }),
   };
   const teacher = createTeacher({ backbone, contrast: heads.contrast });
-  const prefixed = (prefix: string, vars: Record<string, tf.Variable>) =>
-    Object.fromEntries(Object.entries(vars).map(([n, v]) => [`${prefix}.${n}`, v]));
 
   return {
     name: 'sit',
@@ -117,11 +116,11 @@ export function sitRecipe(opts: SitRecipeOptions): SitRecipe {
     heads,
     teacher,
     variables: () => ({
-      ...prefixed('backbone', backbone.variables),
-      ...prefixed('recon', heads.recon.variables),
-      ...prefixed('contrast', heads.contrast.variables),
+      ...prefixVariables('backbone', backbone.variables),
+      ...prefixVariables('recon', heads.recon.variables),
+      ...prefixVariables('contrast', heads.contrast.variables),
     }),
-    state: () => prefixed('teacher', teacher.variables),
+    state: () => prefixVariables('teacher', teacher.variables),
 
     views(batch: tf.Tensor4D, rng: Rng): SitViews {
       const clean: tf.Tensor4D[] = [];
