@@ -14,3 +14,4 @@ export { ibotRecipe, type IbotRecipe, type IbotRecipeOptions, type IbotViews } f
 export { maeRecipe, type MaeRecipe, type MaeRecipeOptions, type MaeViews } from './maeRecipe.js';
 export { msnRecipe, type MsnRecipe, type MsnRecipeOptions, type MsnViews } from './msnRecipe.js';
 export { prefixVariables } from './prefixVariables.js';
+export { gmmlViewPair, type GmmlViewPairOptions } from './gmmlViewPair.js';

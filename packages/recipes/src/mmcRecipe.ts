@@ -23,11 +23,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { type Rng } from '@mmc/core';
 import { mmcLoss, type MmcLossWeights } from '@mmc/losses';
-import { gmmlCorrupt, horizontalFlip, randomResizedCrop } from '@mmc/masking';
 import { createTeacher, createViT, mlpHead, pixelDecoder, type MlpHead, type Teacher, type ViT, type ViTConfig } from '@mmc/models';
-import { normalizeImages, SCENES_NORMALIZATION, type Normalization } from './normalize.js';
+import { SCENES_NORMALIZATION, type Normalization } from './normalize.js';
 import type { LossParts, Recipe } from './recipe.js';
 import { prefixVariables } from './prefixVariables.js';
+import { gmmlViewPair } from './gmmlViewPair.js';
 
 /** Options of {@link mmcRecipe}; defaults are the paper's unless noted. */
 export interface MmcRecipeOptions {
@@ -121,6 +121,7 @@ export function mmcRecipe(opts: MmcRecipeOptions): MmcRecipe {
     global: mlpHead({ inDim: dim, hiddenDim: headHidden, outDim: headOut, layers: headLayers, batchNorm: headBatchNorm, seed: seed + 3 }),
   };
   const teacher = createTeacher({ backbone, patch: heads.patch, global: heads.global });
+  const viewOptions = { imageSize, patchSize, normalization, cropScale, flipProb, maskRatio, maxBlock, replaceProb, replaceRatio, fill };
 
 
   return {
@@ -137,36 +138,15 @@ export function mmcRecipe(opts: MmcRecipeOptions): MmcRecipe {
     state: () => prefixVariables('teacher', teacher.variables),
 
     views(batch: tf.Tensor4D, rng: Rng): MmcViews {
-      const clean: tf.Tensor4D[] = [];
-      const corrupted: tf.Tensor4D[] = [];
-      const pixelMasks: tf.Tensor3D[] = [];
-      const tokenMasks: tf.Tensor2D[] = [];
-      const x = normalizeImages(batch, normalization);
-      for (let v = 0; v < 2; v++) {
-        const cropped = cropScale ? randomResizedCrop(x, { rng, size: imageSize, scale: cropScale }).images : tf.clone(x);
-        const flipped = horizontalFlip(cropped, { rng, prob: flipProb }).images;
-        cropped.dispose();
-        const g = gmmlCorrupt(flipped, { rng, patchSize, maskRatio, maxBlock, replaceProb, replaceRatio, fill });
-        clean.push(flipped);
-        corrupted.push(g.corrupted as tf.Tensor4D);
-        pixelMasks.push(g.pixelMask as tf.Tensor3D);
-        tokenMasks.push(g.tokenMask as tf.Tensor2D);
-      }
-      x.dispose();
-      const out = tf.tidy(() => {
-        const cleanAll = tf.concat(clean, 0) as tf.Tensor4D;
-        const t = teacher.model.backbone.apply(cleanAll);
+      const v = gmmlViewPair(batch, rng, viewOptions);
+      const teacherOut = tf.tidy(() => {
+        const t = teacher.model.backbone.apply(v.clean);
         return {
-          clean: cleanAll,
-          corrupted: tf.concat(corrupted, 0) as tf.Tensor4D,
-          pixelMask: tf.concat(pixelMasks, 0) as tf.Tensor3D,
-          tokenMask: tf.concat(tokenMasks, 0) as tf.Tensor2D,
           teacherPatch: teacher.model.patch.apply(t.patches) as tf.Tensor3D,
           teacherGlobal: teacher.model.global.apply(t.cls) as tf.Tensor2D,
         };
       });
-      tf.dispose([clean, corrupted, pixelMasks, tokenMasks]);
-      return out;
+      return { ...v, ...teacherOut };
     },
 
     losses(v: MmcViews): LossParts {

@@ -21,11 +21,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { type Rng } from '@mmc/core';
 import { crossViewInfoNCE, mimL1Loss } from '@mmc/losses';
-import { gmmlCorrupt, horizontalFlip, randomResizedCrop } from '@mmc/masking';
 import { createTeacher, createViT, mlpHead, pixelDecoder, type MlpHead, type PixelDecoder, type Teacher, type ViT, type ViTConfig } from '@mmc/models';
-import { normalizeImages, SCENES_NORMALIZATION, type Normalization } from './normalize.js';
+import { SCENES_NORMALIZATION, type Normalization } from './normalize.js';
 import type { LossParts, Recipe } from './recipe.js';
 import { prefixVariables } from './prefixVariables.js';
+import { gmmlViewPair } from './gmmlViewPair.js';
 
 /** Options of {@link sitRecipe}; defaults are SiT's unless noted. */
 export interface SitRecipeOptions {
@@ -109,6 +109,7 @@ export function sitRecipe(opts: SitRecipeOptions): SitRecipe {
     contrast: mlpHead({ inDim: dim, hiddenDim: headHidden, outDim: headOut, layers: headLayers, batchNorm: headBatchNorm, seed: seed + 2 }),
   };
   const teacher = createTeacher({ backbone, contrast: heads.contrast });
+  const viewOptions = { imageSize, patchSize, normalization, cropScale, flipProb, maskRatio, maxBlock, replaceProb, replaceRatio, fill };
 
   return {
     name: 'sit',
@@ -123,32 +124,10 @@ export function sitRecipe(opts: SitRecipeOptions): SitRecipe {
     state: () => prefixVariables('teacher', teacher.variables),
 
     views(batch: tf.Tensor4D, rng: Rng): SitViews {
-      const clean: tf.Tensor4D[] = [];
-      const corrupted: tf.Tensor[] = [];
-      const pixelMasks: tf.Tensor[] = [];
-      const x = normalizeImages(batch, normalization);
-      for (let v = 0; v < 2; v++) {
-        const cropped = cropScale ? randomResizedCrop(x, { rng, size: imageSize, scale: cropScale }).images : tf.clone(x);
-        const flipped = horizontalFlip(cropped, { rng, prob: flipProb }).images;
-        cropped.dispose();
-        const g = gmmlCorrupt(flipped, { rng, patchSize, maskRatio, maxBlock, replaceProb, replaceRatio, fill });
-        g.tokenMask.dispose();
-        clean.push(flipped);
-        corrupted.push(g.corrupted);
-        pixelMasks.push(g.pixelMask);
-      }
-      x.dispose();
-      const out = tf.tidy(() => {
-        const cleanAll = tf.concat(clean, 0) as tf.Tensor4D;
-        return {
-          clean: cleanAll,
-          corrupted: tf.concat(corrupted, 0) as tf.Tensor4D,
-          pixelMask: tf.concat(pixelMasks, 0) as tf.Tensor3D,
-          teacherGlobal: teacher.model.contrast.apply(teacher.model.backbone.apply(cleanAll).cls) as tf.Tensor2D,
-        };
-      });
-      tf.dispose([clean, corrupted, pixelMasks]);
-      return out;
+      const { clean, corrupted, pixelMask, tokenMask } = gmmlViewPair(batch, rng, viewOptions);
+      tokenMask.dispose();
+      const teacherGlobal = tf.tidy(() => teacher.model.contrast.apply(teacher.model.backbone.apply(clean).cls) as tf.Tensor2D);
+      return { clean, corrupted, pixelMask, teacherGlobal };
     },
 
     losses(v: SitViews): LossParts {

@@ -1,0 +1,69 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Rng } from '@mmc/core';
+import { gmmlCorrupt, horizontalFlip, randomResizedCrop, type GmmlFill } from '@mmc/masking';
+import { normalizeImages, type Normalization } from './normalize.js';
+
+/** Options of {@link gmmlViewPair}. */
+export interface GmmlViewPairOptions {
+  imageSize: number;
+  patchSize: number;
+  normalization: Normalization;
+  /** Random-resized-crop area range; `false` keeps the whole image. */
+  cropScale: [number, number] | false;
+  flipProb: number;
+  maskRatio: number;
+  maxBlock: number;
+  replaceProb: number;
+  replaceRatio: number;
+  fill: GmmlFill;
+}
+
+/**
+ * The two views of SiT and MMC: normalise, then per view a random resized crop, a horizontal flip
+ * and GMML corruption, drawn in that order from `rng`. Views are stacked on the batch axis (view 1
+ * first): `clean` and `corrupted` `[2B, H, W, C]`, `pixelMask` `[2B, H, W]`, `tokenMask` `[2B, N]`.
+ * The caller owns (and disposes) the four tensors.
+ *
+ * @example
+ * ```ts
+ * const { clean, corrupted, pixelMask, tokenMask } = gmmlViewPair(batch, rng, { imageSize: 64, patchSize: 8, ... });
+ * ```
+ */
+export function gmmlViewPair(
+  batch: tf.Tensor4D,
+  rng: Rng,
+  o: GmmlViewPairOptions,
+): { clean: tf.Tensor4D; corrupted: tf.Tensor4D; pixelMask: tf.Tensor3D; tokenMask: tf.Tensor2D } {
+  const clean: tf.Tensor[] = [];
+  const corrupted: tf.Tensor[] = [];
+  const pixelMasks: tf.Tensor[] = [];
+  const tokenMasks: tf.Tensor[] = [];
+  const x = normalizeImages(batch, o.normalization);
+  for (let v = 0; v < 2; v++) {
+    const cropped = o.cropScale ? randomResizedCrop(x, { rng, size: o.imageSize, scale: o.cropScale }).images : tf.clone(x);
+    const flipped = horizontalFlip(cropped, { rng, prob: o.flipProb }).images;
+    cropped.dispose();
+    const g = gmmlCorrupt(flipped, {
+      rng,
+      patchSize: o.patchSize,
+      maskRatio: o.maskRatio,
+      maxBlock: o.maxBlock,
+      replaceProb: o.replaceProb,
+      replaceRatio: o.replaceRatio,
+      fill: o.fill,
+    });
+    clean.push(flipped);
+    corrupted.push(g.corrupted);
+    pixelMasks.push(g.pixelMask);
+    tokenMasks.push(g.tokenMask);
+  }
+  x.dispose();
+  const out = tf.tidy(() => ({
+    clean: tf.concat(clean, 0) as tf.Tensor4D,
+    corrupted: tf.concat(corrupted, 0) as tf.Tensor4D,
+    pixelMask: tf.concat(pixelMasks, 0) as tf.Tensor3D,
+    tokenMask: tf.concat(tokenMasks, 0) as tf.Tensor2D,
+  }));
+  tf.dispose([clean, corrupted, pixelMasks, tokenMasks]);
+  return out;
+}
