@@ -1,12 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertShape, describe, patchify, ShapeError, ValueError } from '@mmc/core';
-import { selfAttention } from './attention.js';
 import { resolveViTConfig, type ResolvedViTConfig, type ViTConfig } from './config.js';
 import { registerFastMatMulGradient } from './fastMatMulGradient.js';
-import { gelu } from './gelu.js';
 import { truncNormal, variableRng, xavierUniform } from './init.js';
 import { layerNorm } from './layerNorm.js';
 import { linear } from './linear.js';
+import { transformerBlock } from './transformerBlock.js';
 import type { CloneOptions, Module } from './module.js';
 import { assertAlive, countParams, disposeVariables, makeVariables, trainableOf, type InitialValues } from './variableStore.js';
 
@@ -142,8 +141,10 @@ function initialValues(c: ResolvedViTConfig): InitialValues {
  * 0); `xavier_uniform` for the patch embedding seen as a `[D, p·p·C]` matrix (MAE); biases 0;
  * LayerNorm 1 / 0.
  *
- * **Speed.** No matMul with transposeA/transposeB in the forward pass; `createViT` also calls
- * {@link registerFastMatMulGradient} so the backward pass has none either.
+ * **Speed and memory.** Each block has a hand-written backward pass (`transformerBlock`), which
+ * keeps a fraction of the tensors tfjs' autodiff keeps; no matMul with transposeA/transposeB in
+ * either pass, and `createViT` also calls {@link registerFastMatMulGradient} so that the
+ * autodiff parts (patch embedding, heads) have none either.
  *
  * @param config see {@link ViTConfig}; presets `vitTiny`, `vitSmall`, `vitBase`
  * @returns a {@link ViT}: `apply(images [B, H, W, C], { tokenMask?, returnLayers? })` →
@@ -194,21 +195,25 @@ function buildViT(c: ResolvedViTConfig, initial: InitialValues, trainable: boole
 
   function block(x: tf.Tensor, i: number): tf.Tensor {
     const b = `blocks.${i}.`;
-    const h = layerNorm(x, V[`${b}norm1.weight`], V[`${b}norm1.bias`], eps);
-    const a = selfAttention(
-      h,
+    return transformerBlock(
+      x,
       {
+        norm1Weight: V[`${b}norm1.weight`],
+        norm1Bias: V[`${b}norm1.bias`],
         qkvWeight: V[`${b}attn.qkv.weight`],
         qkvBias: V[`${b}attn.qkv.bias`],
         projWeight: V[`${b}attn.proj.weight`],
         projBias: V[`${b}attn.proj.bias`],
+        norm2Weight: V[`${b}norm2.weight`],
+        norm2Bias: V[`${b}norm2.bias`],
+        fc1Weight: V[`${b}mlp.fc1.weight`],
+        fc1Bias: V[`${b}mlp.fc1.bias`],
+        fc2Weight: V[`${b}mlp.fc2.weight`],
+        fc2Bias: V[`${b}mlp.fc2.bias`],
       },
       heads,
+      eps,
     );
-    const x1 = tf.add(x, a);
-    const h2 = layerNorm(x1, V[`${b}norm2.weight`], V[`${b}norm2.bias`], eps);
-    const m = linear(gelu(linear(h2, V[`${b}mlp.fc1.weight`], V[`${b}mlp.fc1.bias`])), V[`${b}mlp.fc2.weight`], V[`${b}mlp.fc2.bias`]);
-    return tf.add(x1, m);
   }
 
   const vit: ViT = {
