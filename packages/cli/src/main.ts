@@ -3,6 +3,7 @@ import { registerEval } from './eval/register.js';
 import { registerDemo } from './demo.js';
 import { registerEmbed } from './embed.js';
 import { registerPretrain } from './pretrain.js';
+import { registerStudy } from './study.js';
 
 /** Builds the `mmc` program (exported for tests). */
 export function buildProgram(): Command {
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerEval(program);
   registerEmbed(program);
+  registerStudy(program);
   return program;
 }
 

@@ -5,10 +5,11 @@ import * as tf from '@tensorflow/tfjs';
 import { useBackend, ValueError, type BackendName } from '@mmc/core';
 import { writeFileAtomic, writeSafetensorsFile } from '@mmc/core/node';
 import { fashionMnist, fashionScenes, scenes, type SceneDataset } from '@mmc/data';
-import { saveWeights, vitTiny, type ViT, type ViTConfig } from '@mmc/models';
-import { dinoRecipe, ibotRecipe, maeRecipe, mmcRecipe, msnRecipe, sitRecipe, train, type Recipe } from '@mmc/recipes';
+import { saveWeights, vitTiny, type ViT } from '@mmc/models';
+import { train } from '@mmc/recipes';
 import { floatArg, intArg } from './options.js';
 import { trainingProgress } from './progress.js';
+import { assertRecipeName, recipeByName } from './recipeByName.js';
 
 /** Options of {@link pretrain} (the `mmc pretrain` flags). */
 export interface PretrainOptions {
@@ -55,20 +56,11 @@ export async function saveVariables(path: string, vars: Record<string, tf.Variab
  * (the trained backbone + heads) and `out/config.json`.
  */
 export async function pretrain(o: PretrainOptions): Promise<{ backend: string; seconds: number; steps: number }> {
-  const builders: Record<string, (vit: ViTConfig) => Recipe & { student: ViT }> = {
-    mmc: (vit) => mmcRecipe({ vit, headHidden: o.headHidden, headOut: 128, seed: o.seed }),
-    sit: (vit) => sitRecipe({ vit, headHidden: o.headHidden, headOut: 128, seed: o.seed }),
-    dino: (vit) => dinoRecipe({ vit, headHidden: o.headHidden, bottleneck: 128, seed: o.seed }),
-    ibot: (vit) => ibotRecipe({ vit, headHidden: o.headHidden, bottleneck: 128, seed: o.seed }),
-    mae: (vit) => maeRecipe({ vit, seed: o.seed }),
-    msn: (vit) => msnRecipe({ vit, headHidden: o.headHidden, headOut: 128, seed: o.seed }),
-  };
-  const build = Object.hasOwn(builders, o.recipe) ? builders[o.recipe] : undefined;
-  if (!build) throw new ValueError(`mmc pretrain: --recipe must be one of ${Object.keys(builders).join(', ')}, got '${o.recipe}'`);
+  assertRecipeName(o.recipe, 'mmc pretrain: --recipe');
   const backend = await useBackend(o.backend);
   const data = await loadTrainingData(o.data, o.count, o.imageSize, o.seed);
   const vit = vitTiny({ imageSize: o.imageSize, patchSize: o.patchSize, dim: o.dim, depth: o.depth, heads: o.heads });
-  const recipe = build(vit);
+  const recipe = recipeByName(o.recipe, vit, { headHidden: o.headHidden, seed: o.seed }, 'mmc pretrain: --recipe');
   await mkdir(o.out, { recursive: true });
   const progress = o.quiet ? undefined : trainingProgress(o.steps);
   try {
