@@ -34,7 +34,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { cosineSimilarity, createRng, type Rng } from '@mmc/core';
 import { dinoLoss, emaUpdate } from '@mmc/losses';
-import { colorJitter, gaussianBlur, grayscale, horizontalFlip, multiCrop, solarize } from '@mmc/masking';
+import { horizontalFlip, multiCrop } from '@mmc/masking';
+import { dinoPhotometric } from './dinoPhotometric.js';
 import { createTeacher, createViT, mlpHead, type MlpHead, type Teacher, type ViT, type ViTConfig } from '@mmc/models';
 import { normalizeImages, SCENES_NORMALIZATION, type Normalization } from './normalize.js';
 import type { LossParts, Recipe } from './recipe.js';
@@ -129,8 +130,6 @@ export function dinoRecipe(opts: DinoRecipeOptions): DinoRecipe {
   const center = tf.variable(tf.zeros([1, K]), false);
   let nextCenter: tf.Tensor | null = null;
   // DINO's per-crop probabilities: [blur, solarize] for global 1, global 2, locals.
-  const blurSolarize = (i: number): [number, number] => (i === 0 ? [1, 0] : i === 1 ? [0.1, 0.2] : [0.5, 0]);
-
   return {
     name: 'dino',
     student: backbone,
@@ -153,17 +152,9 @@ export function dinoRecipe(opts: DinoRecipeOptions): DinoRecipe {
       const views = crops.map((crop, i) => {
         let x = horizontalFlip(crop, { rng, prob: 0.5 }).images;
         if (photometric) {
-          const [blurP, solarizeP] = blurSolarize(i);
-          for (const step of [
-            (t: tf.Tensor4D) => colorJitter(t, { rng, prob: 0.8 }).images,
-            (t: tf.Tensor4D) => grayscale(t, { rng, prob: 0.2 }).images,
-            (t: tf.Tensor4D) => gaussianBlur(t, { rng, prob: blurP }).images,
-            (t: tf.Tensor4D) => solarize(t, { rng, prob: solarizeP }).images,
-          ]) {
-            const y = step(x);
-            x.dispose();
-            x = y;
-          }
+          const y = dinoPhotometric(x, rng, i);
+          x.dispose();
+          x = y;
         }
         const n = normalizeImages(x, normalization);
         x.dispose();

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '@mmc/core';
 import { gmmlCorrupt, horizontalFlip, randomResizedCrop, type GmmlFill } from '@mmc/masking';
+import { dinoPhotometric } from './dinoPhotometric.js';
 import { normalizeImages, type Normalization } from './normalize.js';
 
 /** Options of {@link gmmlViewPair}. */
@@ -11,6 +12,8 @@ export interface GmmlViewPairOptions {
   /** Random-resized-crop area range; `false` keeps the whole image. */
   cropScale: [number, number] | false;
   flipProb: number;
+  /** DINO's colour jitter / grayscale / blur / solarize per view (`dinoPhotometric`), before normalisation. */
+  photometric: boolean;
   maskRatio: number;
   maxBlock: number;
   replaceProb: number;
@@ -19,8 +22,9 @@ export interface GmmlViewPairOptions {
 }
 
 /**
- * The two views of SiT and MMC: normalise, then per view a random resized crop, a horizontal flip
- * and GMML corruption, drawn in that order from `rng`. Views are stacked on the batch axis (view 1
+ * The two views of SiT and MMC: per view a random resized crop, a horizontal flip, optionally
+ * DINO's photometric augmentation (`dinoPhotometric`, view 1 and 2 settings), normalisation and
+ * GMML corruption, drawn in that order from `rng`. Views are stacked on the batch axis (view 1
  * first): `clean` and `corrupted` `[2B, H, W, C]`, `pixelMask` `[2B, H, W]`, `tokenMask` `[2B, N]`.
  * The caller owns (and disposes) the four tensors.
  *
@@ -38,12 +42,18 @@ export function gmmlViewPair(
   const corrupted: tf.Tensor[] = [];
   const pixelMasks: tf.Tensor[] = [];
   const tokenMasks: tf.Tensor[] = [];
-  const x = normalizeImages(batch, o.normalization);
   for (let v = 0; v < 2; v++) {
-    const cropped = o.cropScale ? randomResizedCrop(x, { rng, size: o.imageSize, scale: o.cropScale }).images : tf.clone(x);
-    const flipped = horizontalFlip(cropped, { rng, prob: o.flipProb }).images;
-    cropped.dispose();
-    const g = gmmlCorrupt(flipped, {
+    let x = o.cropScale ? randomResizedCrop(batch, { rng, size: o.imageSize, scale: o.cropScale }).images : tf.clone(batch);
+    for (const step of [
+      (t: tf.Tensor4D) => horizontalFlip(t, { rng, prob: o.flipProb }).images,
+      (t: tf.Tensor4D) => (o.photometric ? dinoPhotometric(t, rng, v) : tf.clone(t)),
+      (t: tf.Tensor4D) => normalizeImages(t, o.normalization),
+    ]) {
+      const y = step(x);
+      x.dispose();
+      x = y;
+    }
+    const g = gmmlCorrupt(x, {
       rng,
       patchSize: o.patchSize,
       maskRatio: o.maskRatio,
@@ -52,12 +62,11 @@ export function gmmlViewPair(
       replaceRatio: o.replaceRatio,
       fill: o.fill,
     });
-    clean.push(flipped);
+    clean.push(x);
     corrupted.push(g.corrupted);
     pixelMasks.push(g.pixelMask);
     tokenMasks.push(g.tokenMask);
   }
-  x.dispose();
   const out = tf.tidy(() => ({
     clean: tf.concat(clean, 0) as tf.Tensor4D,
     corrupted: tf.concat(corrupted, 0) as tf.Tensor4D,

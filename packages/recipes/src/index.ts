@@ -15,3 +15,4 @@ export { maeRecipe, type MaeRecipe, type MaeRecipeOptions, type MaeViews } from 
 export { msnRecipe, type MsnRecipe, type MsnRecipeOptions, type MsnViews } from './msnRecipe.js';
 export { prefixVariables } from './prefixVariables.js';
 export { gmmlViewPair, type GmmlViewPairOptions } from './gmmlViewPair.js';
+export { dinoPhotometric } from './dinoPhotometric.js';

@@ -2,7 +2,8 @@
  * MMC — Masked Momentum Contrast (Wang et al., "Masked Momentum Contrastive Learning for Zero-shot
  * Semantic Understanding", 2023), composed only from public @mmc parts:
  *
- * - views: two random resized crops (+ flips) of each image; the student sees each through GMML
+ * - views: two random resized crops (+ flips and DINO's colour jitter / grayscale / blur / solarize,
+ *   `dinoPhotometric`, as the SiT and MMC data pipelines) of each image; the student sees each through GMML
  *   corruption (`gmmlCorrupt`: noise blocks, or blocks of another image), the teacher sees it clean.
  * - student: ViT backbone + three independent heads: `mim` (pixel decoder, L1 on masked pixels,
  *   eq. 1), `patch` (MLP on patch tokens, patch momentum contrast against the teacher's tokens of the
@@ -57,6 +58,8 @@ export interface MmcRecipeOptions {
   cropScale?: [number, number] | false;
   /** Horizontal flip probability per view (default 0.5). */
   flipProb?: number;
+  /** DINO's colour jitter / grayscale / blur / solarize on both views, as SiT's and MMC's data pipelines (default true). */
+  photometric?: boolean;
   /** Normalisation of [0, 1] input images (default mean 0.5, std 0.25). */
   normalization?: Normalization;
   /** Seed of the networks' initialisation (default 0). */
@@ -109,6 +112,7 @@ export function mmcRecipe(opts: MmcRecipeOptions): MmcRecipe {
     fill = 'noise',
     cropScale = [0.4, 1],
     flipProb = 0.5,
+    photometric = true,
     normalization = SCENES_NORMALIZATION,
     seed = 0,
   } = opts;
@@ -121,7 +125,7 @@ export function mmcRecipe(opts: MmcRecipeOptions): MmcRecipe {
     global: mlpHead({ inDim: dim, hiddenDim: headHidden, outDim: headOut, layers: headLayers, batchNorm: headBatchNorm, seed: seed + 3 }),
   };
   const teacher = createTeacher({ backbone, patch: heads.patch, global: heads.global });
-  const viewOptions = { imageSize, patchSize, normalization, cropScale, flipProb, maskRatio, maxBlock, replaceProb, replaceRatio, fill };
+  const viewOptions = { imageSize, patchSize, normalization, cropScale, flipProb, photometric, maskRatio, maxBlock, replaceProb, replaceRatio, fill };
 
 
   return {

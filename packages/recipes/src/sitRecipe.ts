@@ -2,7 +2,8 @@
  * SiT — Self-supervised vIsion Transformer (Atito, Awais & Kittler, "SiT: Self-supervised vIsion
  * Transformer", 2021; official code Sara-Ahmed/SiT, `main.py`), composed only from public @mmc parts:
  *
- * - views: two random resized crops (+ flips) of each image; the student sees each through GMML
+ * - views: two random resized crops (+ flips and DINO's colour jitter / grayscale / blur / solarize,
+ *   `dinoPhotometric`, as the SiT and MMC data pipelines) of each image; the student sees each through GMML
  *   corruption (`gmmlCorrupt`: noise blocks, or blocks of another image), the teacher sees it clean.
  * - student: ViT backbone + a `recon` head (`pixelDecoder`, L1 on the corrupted pixels, `mimL1Loss`)
  *   and a `contrast` head (MLP on CLS).
@@ -51,6 +52,8 @@ export interface SitRecipeOptions {
   cropScale?: [number, number] | false;
   /** Horizontal flip probability per view (default 0.5). */
   flipProb?: number;
+  /** DINO's colour jitter / grayscale / blur / solarize on both views, as SiT's and MMC's data pipelines (default true). */
+  photometric?: boolean;
   normalization?: Normalization;
   /** Seed of the networks' initialisation (default 0). */
   seed?: number;
@@ -99,6 +102,7 @@ export function sitRecipe(opts: SitRecipeOptions): SitRecipe {
     fill = 'noise',
     cropScale = [0.4, 1],
     flipProb = 0.5,
+    photometric = true,
     normalization = SCENES_NORMALIZATION,
     seed = 0,
   } = opts;
@@ -109,7 +113,7 @@ export function sitRecipe(opts: SitRecipeOptions): SitRecipe {
     contrast: mlpHead({ inDim: dim, hiddenDim: headHidden, outDim: headOut, layers: headLayers, batchNorm: headBatchNorm, seed: seed + 2 }),
   };
   const teacher = createTeacher({ backbone, contrast: heads.contrast });
-  const viewOptions = { imageSize, patchSize, normalization, cropScale, flipProb, maskRatio, maxBlock, replaceProb, replaceRatio, fill };
+  const viewOptions = { imageSize, patchSize, normalization, cropScale, flipProb, photometric, maskRatio, maxBlock, replaceProb, replaceRatio, fill };
 
   return {
     name: 'sit',
