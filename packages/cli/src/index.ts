@@ -1,1 +1,2 @@
 export { buildProgram, main } from './main.js';
+export { DEMO_CONFIG, runDemo, type DemoOptions } from './demo.js';
