@@ -13,7 +13,7 @@ function autodiffBlock(x: tf.Tensor, w: BlockWeights, heads: number, eps: number
   };
   const lin = (t: tf.Tensor, W: tf.Tensor, b?: tf.Tensor) => {
     const y = tf.matMul(tf.reshape(t, [-1, W.shape[0]]), W as tf.Tensor2D);
-    return tf.reshape(b ? tf.add(y, b) : y, [B, T, W.shape[1]]);
+    return tf.reshape(b ? tf.add(y, b) : y, [B, T, W.shape[1] as number]);
   };
   const qkv = tf.reshape(lin(ln(x, w.norm1Weight, w.norm1Bias), w.qkvWeight, w.qkvBias), [B, T, 3, heads, hd]);
   const [q, k, v] = tf.unstack(tf.transpose(qkv, [2, 0, 3, 1, 4])); // [B, H, T, hd] each

@@ -1,0 +1,82 @@
+import * as tf from '@tensorflow/tfjs';
+import { BackendError } from '@mmc/core';
+import { makeBatchMatMul } from './batchMatMul.js';
+import { makeIdentity } from './identity.js';
+import { makeSlice, makeSplitV } from './slice.js';
+
+/** The kernels {@link registerWasmKernels} replaces. */
+export const WASM_KERNELS = ['BatchMatMul', 'Identity', 'Slice', 'SplitV'] as const;
+
+let originals: Map<string, tf.KernelConfig> | null = null;
+
+/**
+ * Replaces four kernels of tfjs' wasm backend (@tensorflow/tfjs-backend-wasm 4.x) with faster
+ * ones; results are the same up to float32 summation order:
+ *
+ * - `BatchMatMul`: batched and transposed products on XNNPACK's SIMD GEMM, one call per batch
+ *   element on views of the heap (tfjs runs them in a scalar loop, 7–20× slower);
+ * - `Identity`: shares memory instead of copying (tfjs clones every tensor a gradient saves);
+ * - `Slice` and `SplitV`: copy from the heap in place (tfjs copies the whole input first).
+ *
+ * Global (tfjs has one kernel registry) and idempotent; {@link unregisterWasmKernels} restores
+ * tfjs' kernels. Needs the wasm backend's kernels registered first (import
+ * `@tensorflow/tfjs-backend-wasm`, e.g. through `useBackend('wasm')`); other backends are untouched.
+ *
+ * @returns true when it registered, false when already registered
+ * @throws BackendError when tfjs-backend-wasm's kernels are not registered
+ * @example
+ * ```ts
+ * await useBackend('wasm');
+ * registerWasmKernels();
+ * await train(recipe, data, { steps: 100, batchSize: 32 }); // attention's matMuls on XNNPACK
+ * ```
+ */
+export function registerWasmKernels(): boolean {
+  if (originals) return false;
+  const saved = new Map<string, tf.KernelConfig>();
+  for (const name of WASM_KERNELS) {
+    const k = tf.getKernel(name, 'wasm');
+    if (k == null) {
+      throw new BackendError(
+        `registerWasmKernels: the wasm backend's kernel ${name} is not registered; import @tensorflow/tfjs-backend-wasm (or call useBackend('wasm')) first`,
+        '@tensorflow/tfjs-backend-wasm',
+      );
+    }
+    saved.set(name, k);
+  }
+  const transpose = tf.getKernel('Transpose', 'wasm');
+  if (transpose == null) throw new BackendError("registerWasmKernels: the wasm backend's Transpose kernel is not registered", '@tensorflow/tfjs-backend-wasm');
+  type F = Parameters<typeof makeIdentity>[0];
+  const original = (name: string) => (saved.get(name) as tf.KernelConfig).kernelFunc as unknown as F;
+  const replacements: Record<(typeof WASM_KERNELS)[number], unknown> = {
+    BatchMatMul: makeBatchMatMul(original('BatchMatMul'), transpose.kernelFunc as unknown as F),
+    Identity: makeIdentity(original('Identity')),
+    Slice: makeSlice(original('Slice')),
+    SplitV: makeSplitV(original('SplitV')),
+  };
+  for (const name of WASM_KERNELS) {
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel({ ...(saved.get(name) as tf.KernelConfig), kernelFunc: replacements[name] as tf.KernelFunc });
+  }
+  originals = saved;
+  return true;
+}
+
+/**
+ * Puts tfjs-backend-wasm's own kernels back in place of {@link registerWasmKernels}'s.
+ *
+ * @returns true when it restored them, false when ours were not registered
+ * @example
+ * ```ts
+ * unregisterWasmKernels(); // measure tfjs' own kernels again
+ * ```
+ */
+export function unregisterWasmKernels(): boolean {
+  if (!originals) return false;
+  for (const [name, config] of originals) {
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel(config);
+  }
+  originals = null;
+  return true;
+}

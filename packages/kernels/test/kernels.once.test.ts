@@ -1,0 +1,187 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BackendError, useBackend } from '@mmc/core';
+import { registerWasmKernels, unregisterWasmKernels, WASM_KERNELS } from '@mmc/kernels';
+import { expectClose, f32, randn } from '../../../test-setup/numeric';
+
+// A *.once test: it selects the wasm backend itself and registers the kernels only inside this file.
+let previous: string;
+beforeAll(async () => {
+  previous = tf.getBackend();
+  await useBackend('wasm');
+});
+afterAll(async () => {
+  unregisterWasmKernels();
+  if (previous) await tf.setBackend(previous);
+});
+
+/** float64 C = op(A)·op(B) for [batch, ., .] stacks (a batch of 1 broadcasts). */
+function matMul64(a: Float64Array, aShape: number[], tA: boolean, b: Float64Array, bShape: number[], tB: boolean) {
+  const [ba, a1, a2] = aShape;
+  const [bb, b1, b2] = bShape;
+  const M = tA ? a2 : a1;
+  const K = tA ? a1 : a2;
+  const N = tB ? b1 : b2;
+  const batch = Math.max(ba, bb);
+  const out = new Float64Array(batch * M * N);
+  for (let i = 0; i < batch; i++) {
+    const oa = (ba === 1 ? 0 : i) * a1 * a2;
+    const ob = (bb === 1 ? 0 : i) * b1 * b2;
+    for (let m = 0; m < M; m++) {
+      for (let n = 0; n < N; n++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) s += a[oa + (tA ? k * a2 + m : m * a2 + k)] * b[ob + (tB ? n * b2 + k : k * b2 + n)];
+        out[(i * M + m) * N + n] = s;
+      }
+    }
+  }
+  return out;
+}
+
+describe('registerWasmKernels', () => {
+  it('swaps the four kernels and unregisterWasmKernels puts tfjs-backend-wasm’s back', () => {
+    const before = WASM_KERNELS.map((n) => tf.getKernel(n, 'wasm')?.kernelFunc);
+    expect(registerWasmKernels()).toBe(true);
+    expect(registerWasmKernels()).toBe(false);
+    WASM_KERNELS.forEach((n, i) => expect(tf.getKernel(n, 'wasm')?.kernelFunc, n).not.toBe(before[i]));
+    expect(unregisterWasmKernels()).toBe(true);
+    expect(unregisterWasmKernels()).toBe(false);
+    WASM_KERNELS.forEach((n, i) => expect(tf.getKernel(n, 'wasm')?.kernelFunc, n).toBe(before[i]));
+  });
+
+  it('throws a BackendError naming the package when the wasm kernels are not registered', () => {
+    const saved = tf.getKernel('Slice', 'wasm') as tf.KernelConfig;
+    tf.unregisterKernel('Slice', 'wasm');
+    try {
+      expect(() => registerWasmKernels()).toThrow(BackendError);
+      expect(() => registerWasmKernels()).toThrow(/tfjs-backend-wasm/);
+    } finally {
+      tf.registerKernel(saved);
+    }
+    expect(unregisterWasmKernels()).toBe(false); // nothing half-registered
+  });
+});
+
+describe('BatchMatMul', () => {
+  const cases: [number[], boolean, number[], boolean][] = [
+    [[5, 33, 40], false, [5, 40, 29], false], // batched (attention)
+    [[5, 40, 33], true, [5, 40, 29], false],
+    [[5, 33, 40], false, [5, 29, 40], true],
+    [[5, 40, 33], true, [5, 29, 40], true],
+    [[1, 33, 40], false, [4, 40, 29], false], // a batch of one broadcasts
+    [[4, 33, 40], false, [1, 29, 40], true],
+    [[1, 70, 50], true, [1, 70, 60], false], // 2-D transposed (weight gradients)
+    [[1, 50, 70], false, [1, 60, 70], true],
+    [[3, 2, 2], false, [3, 2, 2], false], // tiny: tfjs' own kernel
+  ];
+  for (const [aShape, tA, bShape, tB] of cases) {
+    it(`[${aShape}]${tA ? 'ᵀ' : ''} · [${bShape}]${tB ? 'ᵀ' : ''} equals float64 loops and tfjs' kernel`, () => {
+      const a64 = randn(aShape.reduce((p, d) => p * d), aShape.reduce((p, d) => p * d));
+      const b64 = randn(7 + bShape[1], bShape.reduce((p, d) => p * d));
+      const a = tf.tensor3d(f32(a64), aShape as [number, number, number]);
+      const b = tf.tensor3d(f32(b64), bShape as [number, number, number]);
+      const plain = tf.matMul(a, b, tA, tB);
+      registerWasmKernels();
+      const numBefore = tf.memory().numTensors;
+      const fast = tf.matMul(a, b, tA, tB);
+      expect(tf.memory().numTensors).toBe(numBefore + 1);
+      unregisterWasmKernels();
+      expect(fast.shape).toEqual(plain.shape);
+      const want = matMul64(a64, aShape, tA, b64, bShape, tB);
+      expectClose(fast.dataSync(), want, 1e-4, 1e-5);
+      expectClose(fast.dataSync(), plain.dataSync(), 1e-4, 1e-5);
+      tf.dispose([a, b, plain, fast]);
+    });
+  }
+
+  it('rank-4 batches and rank-2 operands keep their output shapes', () => {
+    const a = tf.randomNormal([2, 3, 17, 19], 0, 1, 'float32', 1);
+    const b = tf.randomNormal([2, 3, 19, 23], 0, 1, 'float32', 2);
+    const w = tf.randomNormal([19, 23], 0, 1, 'float32', 3);
+    const plain = [tf.matMul(a, b), tf.matMul(w, tf.reshape(tf.slice(a, [0, 0, 0, 0], [1, 1, 17, 19]), [17, 19]), true, true)];
+    registerWasmKernels();
+    const fast = [tf.matMul(a, b), tf.matMul(w, tf.reshape(tf.slice(a, [0, 0, 0, 0], [1, 1, 17, 19]), [17, 19]), true, true)];
+    unregisterWasmKernels();
+    fast.forEach((f, i) => {
+      expect(f.shape).toEqual(plain[i].shape);
+      expectClose(f.dataSync(), plain[i].dataSync(), 1e-4, 1e-5);
+    });
+    tf.dispose([a, b, w, ...plain, ...fast]);
+  });
+});
+
+describe('Identity, Slice, SplitV', () => {
+  it('tf.clone shares memory safely: the clone outlives its source', () => {
+    registerWasmKernels();
+    const x = tf.tensor1d([1, 2, 3, 4]);
+    const c = tf.clone(x);
+    x.dispose();
+    expect(Array.from(c.dataSync())).toEqual([1, 2, 3, 4]);
+    const v = tf.variable(c);
+    v.assign(tf.tensor1d([5, 6, 7, 8]));
+    expect(Array.from(c.dataSync())).toEqual([1, 2, 3, 4]);
+    tf.dispose([c, v]);
+    unregisterWasmKernels();
+  });
+
+  it('slices of every rank, continuous or not, and splits equal host-side indexing (float32, int32, bool)', () => {
+    registerWasmKernels();
+    const shape = [3, 4, 5, 6];
+    const n = shape.reduce((p, d) => p * d);
+    const host = Float32Array.from({ length: n }, (_, i) => i);
+    for (const dtype of ['float32', 'int32', 'bool'] as const) {
+      const vals = dtype === 'bool' ? host.map((v) => v % 3 === 0 ? 1 : 0) : host;
+      const x = tf.tensor(dtype === 'float32' ? vals : Int32Array.from(vals), shape, dtype);
+      const boxes: [number[], number[]][] = [
+        [[1, 0, 0, 0], [2, 4, 5, 6]], // continuous
+        [[0, 1, 2, 3], [3, 2, 3, 2]],
+        [[2, 3, 4, 5], [1, 1, 1, 1]],
+        [[0, 0, 0, 1], [3, 4, 5, 4]],
+      ];
+      for (const [begin, size] of boxes) {
+        const got = tf.slice(x, begin, size);
+        const want: number[] = [];
+        for (let a = 0; a < size[0]; a++)
+          for (let b = 0; b < size[1]; b++)
+            for (let c = 0; c < size[2]; c++)
+              for (let d = 0; d < size[3]; d++) {
+                want.push(vals[(((begin[0] + a) * 4 + begin[1] + b) * 5 + begin[2] + c) * 6 + begin[3] + d]);
+              }
+        expect(got.dtype).toBe(dtype);
+        expect(Array.from(got.dataSync())).toEqual(want);
+        got.dispose();
+      }
+      const parts = tf.split(x, [2, 4], 3);
+      expect(parts.map((p) => p.shape)).toEqual([[3, 4, 5, 2], [3, 4, 5, 4]]);
+      expect(Array.from(tf.concat(parts, 3).dataSync())).toEqual(Array.from(vals));
+      tf.dispose([x, ...parts]);
+    }
+    const r1 = tf.slice(tf.range(0, 10), [3], [4]);
+    expect(Array.from(r1.dataSync())).toEqual([3, 4, 5, 6]);
+    r1.dispose();
+    unregisterWasmKernels();
+  });
+});
+
+describe('a training run', () => {
+  it('an MMC run with the kernels logs the same losses as without them (1e-4), and leaks nothing', async () => {
+    const { mmcRecipe, train } = await import('@mmc/recipes');
+    const { scenes } = await import('@mmc/data');
+    const { vitTiny } = await import('@mmc/models');
+    const run = async () => {
+      const before = tf.memory().numTensors;
+      const recipe = mmcRecipe({ vit: vitTiny({ imageSize: 32, patchSize: 8, dim: 16, depth: 2, heads: 2 }), headHidden: 32, headOut: 16 });
+      const data = scenes({ count: 8, imageSize: 32, seed: 3 });
+      const r = await train(recipe, data, { steps: 3, batchSize: 4, seed: 1 });
+      recipe.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      return r.history.flatMap((h) => [h.losses.loss, h.losses.mim, h.losses.patch, h.losses.global]);
+    };
+    const plain = await run();
+    registerWasmKernels();
+    const fast = await run();
+    unregisterWasmKernels();
+    expect(plain.every(Number.isFinite)).toBe(true);
+    expectClose(fast, plain, 1e-4, 1e-4);
+  });
+});
