@@ -32,6 +32,11 @@ export default defineConfig({
         // Backend-independent tests (file formats, RNG, packaging) run once.
         test: { name: 'once', include: ['packages/*/test/**/*.once.test.ts', 'test/**/*.test.ts'], testTimeout: 300_000 },
       },
+      {
+        resolve: { alias },
+        // The browser example in Debian's Chromium (WebGPU click-to-segment, parity) and WebGPU in Node (Dawn).
+        test: { name: 'e2e', include: ['examples/*/test/**/*.e2e.test.ts'], testTimeout: 300_000, hookTimeout: 300_000 },
+      },
     ],
   },
 });

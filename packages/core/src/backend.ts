@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { installChunkedAddN } from './chunkedAddN.js';
 import { BackendError, ValueError } from './errors.js';
 
 /** Backends `useBackend` knows; `'auto'` picks the fastest installed one. */
@@ -15,10 +16,46 @@ export function isNode(): boolean {
 // Node-only packages are imported through a variable so browser bundlers do not try to resolve them.
 const importNodeOnly = (name: string): Promise<unknown> => import(/* @vite-ignore */ name);
 
+type Attempt = (pkg: string, load: () => Promise<unknown>) => Promise<void>;
+interface NodeGpu {
+  requestAdapter(): Promise<unknown>;
+}
+
+/**
+ * Node: `navigator.gpu` from the `webgpu` package (Dawn), once it has an adapter. Dawn finds GPUs
+ * through Vulkan (Linux), Metal or D3D12; without a GPU, a Vulkan software driver such as
+ * SwiftShader (`VK_ICD_FILENAMES`, see docs/backends.md) serves.
+ */
+async function installNodeWebGpu(attempt: Attempt): Promise<void> {
+  let dawn: { create: (flags: string[]) => NodeGpu; globals: object } | undefined;
+  await attempt('webgpu', async () => {
+    dawn = (await importNodeOnly('webgpu')) as typeof dawn;
+  });
+  const gpu = dawn!.create([]);
+  const adapter = await gpu.requestAdapter().catch(() => null);
+  if (adapter == null) {
+    throw new BackendError(
+      "useBackend: backend 'webgpu' found no WebGPU adapter through the npm package webgpu (Dawn): it needs a " +
+        'Vulkan driver on Linux (a GPU driver, or a software one: VK_ICD_FILENAMES=<SwiftShader or lavapipe ICD json> ' +
+        'with libvulkan1 installed; see docs/backends.md)',
+      'webgpu',
+    );
+  }
+  Object.assign(globalThis, dawn!.globals);
+  Object.defineProperty(globalThis, 'navigator', {
+    value: { ...((globalThis as { navigator?: object }).navigator ?? {}), gpu },
+    configurable: true,
+    writable: true,
+  });
+}
+
 /** Loads the package that registers `name`; throws BackendError naming it when it is missing. */
 async function loadBackendPackage(name: Exclude<BackendName, 'auto'>): Promise<void> {
-  if (tf.findBackendFactory(name) != null) return;
-  const attempt = async (pkg: string, load: () => Promise<unknown>) => {
+  if (tf.findBackendFactory(name) != null) {
+    if (name === 'webgpu') installChunkedAddN('webgpu');
+    return;
+  }
+  const attempt: Attempt = async (pkg, load) => {
     try {
       await load();
     } catch (e) {
@@ -33,18 +70,10 @@ async function loadBackendPackage(name: Exclude<BackendName, 'auto'>): Promise<v
     case 'wasm':
       return attempt('@tensorflow/tfjs-backend-wasm', () => import('@tensorflow/tfjs-backend-wasm'));
     case 'webgpu':
-      if (isNode() && (globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu == null) {
-        await attempt('webgpu', async () => {
-          const dawn = (await importNodeOnly('webgpu')) as { create: (o: string[]) => unknown; globals: object };
-          Object.assign(globalThis, dawn.globals);
-          Object.defineProperty(globalThis, 'navigator', {
-            value: { ...((globalThis as { navigator?: object }).navigator ?? {}), gpu: dawn.create([]) },
-            configurable: true,
-            writable: true,
-          });
-        });
-      }
-      return attempt('@tensorflow/tfjs-backend-webgpu', () => import('@tensorflow/tfjs-backend-webgpu'));
+      if (isNode() && (globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu == null) await installNodeWebGpu(attempt);
+      await attempt('@tensorflow/tfjs-backend-webgpu', () => import('@tensorflow/tfjs-backend-webgpu'));
+      installChunkedAddN('webgpu'); // tf.addN of 8+ tensors is silently wrong on WebGPU otherwise
+      return;
     case 'tensorflow':
       try {
         await importNodeOnly('@tensorflow/tfjs-node-gpu');

@@ -6,6 +6,7 @@
  */
 export type { NdArrayLike, ArrayInput, LabelsInput, NestedNumbers } from './ndarray.js';
 export { promptSegment, type Prompt, type PatchPrompt, type PixelPrompt, type PromptSegmentOptions, type PromptSegmentResult } from './promptSegment.js';
+export { promptSegmentAsync } from './promptSegmentAsync.js';
 export { thresholdSweep, type SweepSample, type ThresholdSweepOptions, type ThresholdSweepResult } from './thresholdSweep.js';
 export { meanIoU, type LabelMap, type MeanIoUOptions, type MeanIoUResult } from './meanIoU.js';
 export {

@@ -103,6 +103,62 @@ function checkOutputSize(fn: string, outputSize: unknown): [number, number] {
   return [outputSize[0], outputSize[1]];
 }
 
+/** A validated prompt-similarity request: grid `[h, w]`, token width D, prompt cell, output size. */
+export interface PromptRequest {
+  h: number;
+  w: number;
+  D: number;
+  cell: PatchPrompt;
+  outputSize?: [number, number];
+}
+
+/**
+ * Validates the inputs of a prompt-similarity computation (shape, prompt, `outputSize`), without
+ * reading the tokens (the finiteness check is the caller's: sync or async).
+ */
+export function preparePrompt(
+  fn: string,
+  patches: ArrayInput,
+  prompt: Prompt,
+  outputSize?: readonly [number, number],
+  arg = 'patches',
+  promptArg = 'prompt',
+): PromptRequest {
+  const shape = inputShape(fn, arg, patches, 3, '[h, w, D]');
+  const [h, w, D] = shape;
+  if (h === 0 || w === 0 || D === 0) {
+    throw new ShapeError(`${fn}: ${arg} must have non-empty dimensions [h, w, D], got ${formatShape(shape)}`);
+  }
+  const cell = resolvePrompt(fn, promptArg, prompt, h, w);
+  return { h, w, D, cell, outputSize: outputSize === undefined ? undefined : checkOutputSize(fn, outputSize) };
+}
+
+/** The similarity map `[h, w, 1]` (or `[H, W, 1]`) of a validated request on the current backend; tidy, the caller disposes it. */
+export function promptSimilarityTensor(patches: ArrayInput, r: PromptRequest): tf.Tensor3D {
+  return tf.tidy(() => {
+    const tokens = l2Normalize(toFloatTensor(patches, [r.h * r.w, r.D]));
+    const query = tf.slice(tokens, [r.cell.row * r.w + r.cell.col, 0], [1, r.D]);
+    const map = tf.reshape(tf.matMul(tokens, tf.transpose(query)), [r.h, r.w, 1]) as tf.Tensor3D;
+    return r.outputSize ? tf.image.resizeBilinear(map, r.outputSize, false, true) : map;
+  });
+}
+
+/** `similarity > threshold` (strict) as 0/1. */
+export function thresholdSimilarity(similarity: Float32Array, threshold: number): Uint8Array {
+  const mask = new Uint8Array(similarity.length);
+  for (let i = 0; i < similarity.length; i++) mask[i] = similarity[i] > threshold ? 1 : 0;
+  return mask;
+}
+
+/** Validates `options` of promptSegment(Async) and returns the threshold. */
+export function readThreshold(fn: string, options: PromptSegmentOptions): number {
+  if (options == null || typeof options !== 'object') {
+    throw new ValueError(`${fn}: options must be an object { threshold, outputSize? }, got ${describe(options)}`);
+  }
+  assertFinite(fn, 'threshold', options.threshold);
+  return options.threshold;
+}
+
 /**
  * The similarity map of {@link promptSegment} without thresholding (used by `thresholdSweep`,
  * which thresholds one map at several thresholds). Validates its inputs.
@@ -115,23 +171,12 @@ export function promptSimilarityMap(
   arg = 'patches',
   promptArg = 'prompt',
 ): { similarity: Float32Array; shape: [number, number]; prompt: PatchPrompt } {
-  const shape = inputShape(fn, arg, patches, 3, '[h, w, D]');
-  const [h, w, D] = shape;
-  if (h === 0 || w === 0 || D === 0) {
-    throw new ShapeError(`${fn}: ${arg} must have non-empty dimensions [h, w, D], got ${formatShape(shape)}`);
-  }
-  const cell = resolvePrompt(fn, promptArg, prompt, h, w);
-  const out = outputSize === undefined ? undefined : checkOutputSize(fn, outputSize);
-  assertFiniteRows(fn, arg, patches, D, 'token (row-major over the h×w grid)');
-  const sim = tf.tidy(() => {
-    const tokens = l2Normalize(toFloatTensor(patches, [h * w, D]));
-    const query = tf.slice(tokens, [cell.row * w + cell.col, 0], [1, D]);
-    const map = tf.reshape(tf.matMul(tokens, tf.transpose(query)), [h, w, 1]) as tf.Tensor3D;
-    return out ? tf.image.resizeBilinear(map, out, false, true) : map;
-  });
+  const r = preparePrompt(fn, patches, prompt, outputSize, arg, promptArg);
+  assertFiniteRows(fn, arg, patches, r.D, 'token (row-major over the h×w grid)');
+  const sim = promptSimilarityTensor(patches, r);
   const similarity = Float32Array.from(sim.dataSync() as Float32Array);
   sim.dispose();
-  return { similarity, shape: out ?? [h, w], prompt: cell };
+  return { similarity, shape: r.outputSize ?? [r.h, r.w], prompt: r.cell };
 }
 
 /**
@@ -166,13 +211,7 @@ export function promptSimilarityMap(
  */
 export function promptSegment(patches: ArrayInput, prompt: Prompt, options: PromptSegmentOptions): PromptSegmentResult {
   const fn = 'promptSegment';
-  if (options == null || typeof options !== 'object') {
-    throw new ValueError(`${fn}: options must be an object { threshold, outputSize? }, got ${describe(options)}`);
-  }
-  assertFinite(fn, 'threshold', options.threshold);
+  const threshold = readThreshold(fn, options);
   const { similarity, shape, prompt: cell } = promptSimilarityMap(fn, patches, prompt, options.outputSize);
-  const mask = new Uint8Array(similarity.length);
-  const t = options.threshold;
-  for (let i = 0; i < similarity.length; i++) mask[i] = similarity[i] > t ? 1 : 0;
-  return { similarity, mask, shape, prompt: cell };
+  return { similarity, mask: thresholdSimilarity(similarity, threshold), shape, prompt: cell };
 }
