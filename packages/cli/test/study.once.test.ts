@@ -2,10 +2,13 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { ValueError } from '@mmc/core';
+import { useBackend, ValueError } from '@mmc/core';
+import { objectCrops, scenes } from '@mmc/data';
+import { createViT } from '@mmc/models';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runStudy, type StudyOptions } from '../src/study';
 import { buildProgram } from '../src/main';
+import { knnByHead } from '../src/study/knnByHead';
 
 const out = mkdtempSync(join(tmpdir(), 'mmc-study-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -92,6 +95,19 @@ describe('mmc study', () => {
     await expect(runStudy({ ...tiny, steps: 3, docs: false })).rejects.toThrow(/another configuration/);
     writeFileSync(join(out, 'scenes', 'mae-seed1.json'), '{ truncated');
     await expect(runStudy({ ...tiny, seeds: [1], docs: false })).rejects.toThrow(/not JSON/);
+  });
+
+  it('k-NN by head: a bank queried with itself and k = 1 finds every crop (features and labels stay aligned)', async () => {
+    await useBackend('cpu');
+    const crops = objectCrops(scenes({ count: 8, imageSize: 32, seed: 3 }), { size: 32 });
+    const vit = createViT({ imageSize: 32, patchSize: 8, dim: 16, depth: 1, heads: 1, seed: 0 });
+    const before = tf.memory().numTensors;
+    try {
+      expect(await knnByHead(vit, crops, crops, 1, 5)).toEqual({ cls: 1, 'patch-mean': 1, concat: 1 });
+      expect(tf.memory().numTensors).toBe(before);
+    } finally {
+      vit.dispose();
+    }
   });
 
   it('rejects unknown recipes and data sets by name, and the CLI parses its lists', async () => {
