@@ -1,7 +1,7 @@
 /**
  * `@mmc/kernels`: optional faster kernels for TensorFlow.js' wasm backend. `registerWasmKernels()`
- * swaps four of tfjs-backend-wasm's kernels for ones that avoid its slow paths (batched and
- * transposed matMul, copying Identity and Slice); everything else, and every other backend, is
+ * swaps five of tfjs-backend-wasm's kernels for ones that avoid its slow paths (batched and
+ * transposed matMul, element-wise gather, copying Identity and Slice); everything else, and every other backend, is
  * left as it is.
  */
 export { registerWasmKernels, unregisterWasmKernels, WASM_KERNELS } from './registerWasmKernels.js';

@@ -1,20 +1,22 @@
 import * as tf from '@tensorflow/tfjs';
 import { BackendError } from '@mmc/core';
 import { makeBatchMatMul } from './batchMatMul.js';
+import { makeGatherV2 } from './gather.js';
 import { makeIdentity } from './identity.js';
 import { makeSlice, makeSplitV } from './slice.js';
 
 /** The kernels {@link registerWasmKernels} replaces. */
-export const WASM_KERNELS = ['BatchMatMul', 'Identity', 'Slice', 'SplitV'] as const;
+export const WASM_KERNELS = ['BatchMatMul', 'GatherV2', 'Identity', 'Slice', 'SplitV'] as const;
 
 let originals: Map<string, tf.KernelConfig> | null = null;
 
 /**
- * Replaces four kernels of tfjs' wasm backend (@tensorflow/tfjs-backend-wasm 4.x) with faster
+ * Replaces five kernels of tfjs' wasm backend (@tensorflow/tfjs-backend-wasm 4.x) with faster
  * ones; results are the same up to float32 summation order:
  *
  * - `BatchMatMul`: batched and transposed products on XNNPACK's SIMD GEMM, one call per batch
  *   element on views of the heap (tfjs runs them in a scalar loop, 7–20× slower);
+ * - `GatherV2`: copies whole rows (tfjs computes an index per element, ~30 ns each);
  * - `Identity`: shares memory instead of copying (tfjs clones every tensor a gradient saves);
  * - `Slice` and `SplitV`: copy from the heap in place (tfjs copies the whole input first).
  *
@@ -50,6 +52,7 @@ export function registerWasmKernels(): boolean {
   const original = (name: string) => (saved.get(name) as tf.KernelConfig).kernelFunc as unknown as F;
   const replacements: Record<(typeof WASM_KERNELS)[number], unknown> = {
     BatchMatMul: makeBatchMatMul(original('BatchMatMul'), transpose.kernelFunc as unknown as F),
+    GatherV2: makeGatherV2(original('GatherV2')),
     Identity: makeIdentity(original('Identity')),
     Slice: makeSlice(original('Slice')),
     SplitV: makeSplitV(original('SplitV')),

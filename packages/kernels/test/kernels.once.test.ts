@@ -39,7 +39,7 @@ function matMul64(a: Float64Array, aShape: number[], tA: boolean, b: Float64Arra
 }
 
 describe('registerWasmKernels', () => {
-  it('swaps the four kernels and unregisterWasmKernels puts tfjs-backend-wasm’s back', () => {
+  it('swaps the five kernels and unregisterWasmKernels puts tfjs-backend-wasm’s back', () => {
     const before = WASM_KERNELS.map((n) => tf.getKernel(n, 'wasm')?.kernelFunc);
     expect(registerWasmKernels()).toBe(true);
     expect(registerWasmKernels()).toBe(false);
@@ -107,6 +107,55 @@ describe('BatchMatMul', () => {
       expectClose(f.dataSync(), plain[i].dataSync(), 1e-4, 1e-5);
     });
     tf.dispose([a, b, w, ...plain, ...fast]);
+  });
+});
+
+/** Host gather along `axis` of a row-major array (batchDims 0 or 1), the reference for GatherV2. */
+function gather64(x: ArrayLike<number>, shape: number[], idx: number[][], axis: number, batchDims: number): number[] {
+  const outer = shape.slice(batchDims, axis).reduce((p, d) => p * d, 1);
+  const inner = shape.slice(axis + 1).reduce((p, d) => p * d, 1);
+  const batches = batchDims ? shape[0] : 1;
+  const out: number[] = [];
+  for (let b = 0; b < batches; b++) {
+    for (let r = 0; r < outer; r++) {
+      for (const i of idx[b]) {
+        const start = ((b * outer + r) * shape[axis] + i) * inner;
+        for (let k = 0; k < inner; k++) out.push(x[start + k]);
+      }
+    }
+  }
+  return out;
+}
+
+describe('GatherV2', () => {
+  it('every axis, batchDims 0 and 1, short and long rows, equal host indexing; bad indices throw', () => {
+    // (tfjs-backend-wasm 4.22's own gather gets batchDims 1 wrong, so the reference is host-side.)
+    const shape = [2, 5, 40];
+    const data = Float32Array.from({ length: 400 }, (_, i) => i * 0.5);
+    const x = tf.tensor(data, shape);
+    const cases: [number[], number, number][] = [
+      [[4, 0, 4, 2], 1, 0],
+      [[1, 0], 0, 0],
+      [[39, 0, 7], 2, 0],
+      [[3, 1, 1], 1, 1],
+    ];
+    registerWasmKernels();
+    for (const [idx, axis, batchDims] of cases) {
+      const rows = batchDims ? [idx, [...idx].reverse()] : [idx];
+      const ind = batchDims ? tf.tensor2d(rows, [2, idx.length], 'int32') : tf.tensor1d(idx, 'int32');
+      const got = tf.gather(x, ind, axis, batchDims);
+      const wantShape = [...shape.slice(0, axis), ...(batchDims ? [idx.length] : ind.shape), ...shape.slice(axis + 1)];
+      expect(got.shape).toEqual(wantShape);
+      expect(Array.from(got.dataSync())).toEqual(gather64(data, shape, rows, axis, batchDims));
+      expect(() => tf.gather(x, tf.tensor1d([0, shape[axis]], 'int32'), axis)).toThrow(/not in/);
+      tf.dispose([ind, got]);
+    }
+    const xi = tf.tensor([[1, 2, 3], [4, 5, 6]], [2, 3], 'int32');
+    const gi = tf.gather(xi, [2, 0], 1);
+    expect(gi.dtype).toBe('int32');
+    expect(Array.from(gi.dataSync())).toEqual([3, 1, 6, 4]);
+    unregisterWasmKernels();
+    tf.dispose([x, xi, gi]);
   });
 });
 
