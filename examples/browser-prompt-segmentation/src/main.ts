@@ -67,6 +67,7 @@ async function showImage(next: PageImage) {
   tokens = patchTokens(model.vit, image.rgb);
   await tokens.data();
   hook.featuresMs = performance.now() - t0;
+  $('timing').textContent = `– (ViT forward for this image ${hook.featuresMs.toFixed(1)} ms)`;
   redraw();
 }
 
