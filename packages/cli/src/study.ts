@@ -112,14 +112,19 @@ export async function runStudy(o: StudyOptions): Promise<StudySummary> {
     }
     const metrics = studyMetrics(Object.keys(rowsOf[0].zeroShot.miouByThreshold));
     const rows = aggregateRuns(rowsOf, metrics);
+    const counts = new Map<number, number>();
+    for (const y of data.queries.labels) counts.set(y, (counts.get(y) ?? 0) + 1);
+    const knnMajority = Math.max(...counts.values()) / data.queries.count;
     datasets.push({
       name,
       description: data.description,
       rows,
       metrics,
-      findings: studyFindings(rows, metrics),
+      findings: studyFindings(rows, metrics, knnMajority),
       knnBank: data.bank.count,
       knnQueries: data.queries.count,
+      knnClasses: data.queries.numClasses,
+      knnMajority,
       prompts: rowsOf[0].zeroShot.prompts,
     });
     records.push(...rowsOf);

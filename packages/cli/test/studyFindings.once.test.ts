@@ -32,7 +32,8 @@ describe('studyFindings', () => {
       row('mmc', { overlap: [0.5, 0.52], 'mIoU best': [0.40, 0.42] }), // lowest overlap, far from DINO; mIoU close to DINO's
       row('dino', { overlap: [0.7, 0.72], 'mIoU best': [0.41, 0.43] }),
     ];
-    const text = studyFindings(rows, metrics).join('\n');
+    const text = studyFindings(rows, metrics, 0.25).join('\n');
+    expect(text).toContain('k-NN top-1 of every row and head lies in 50.0–50.0 %; always answering the most frequent class of the queries scores 25.0 %.');
     expect(text).toContain('Intra/inter overlap (lower is better): MMC 0.510 ± 0.014, DINO 0.710 ± 0.014 (best first).');
     expect(text).toMatch(/MMC leads DINO by 0\.200, more than the seed spread \(0\.028\): the paper's claim \(Table 5: MMC has the lowest overlap\) holds here\./);
     expect(text).toMatch(/MMC ranks 2 of 2, behind DINO by 1\.0 points, within the seed spread \(2\.8 points\): the paper's claim \(Table 1: MMC has the highest zero-shot mIoU\) does not hold in the means/);

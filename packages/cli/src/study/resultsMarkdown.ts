@@ -30,7 +30,11 @@ export function configurationRows(s: StudySummary): [string, string][] {
     ['backend', s.backends.join(', ')],
     ['code', `${s.code.join('; ')} (git commit of the runs)`],
     ['machine', `${s.machine}; shared with other processes while it ran, so times are noisy`],
-    ['compute', `${s.runs} runs: ${minutes(s.trainSeconds)} training + ${minutes(s.evalSeconds)} evaluation; the last invocation ran ${s.ranNow} of them in ${minutes(s.wallSeconds)} wall time`],
+    [
+      'compute',
+      `${s.runs} runs: ${minutes(s.trainSeconds)} training + ${minutes(s.evalSeconds)} evaluation` +
+        (s.ranNow ? `; this invocation ran ${s.ranNow} of them in ${minutes(s.wallSeconds)} wall time` : '; this invocation only read their records and wrote the reports'),
+    ],
     ['date', s.runDates[0] === s.runDates[1] ? s.runDates[0] : `runs finished ${s.runDates[0]} … ${s.runDates[1]}`],
   ];
   for (const k of s.skipped) rows.push([`skipped: ${k.name}`, k.reason]);
@@ -91,7 +95,8 @@ export function resultsMarkdown(s: StudySummary): string {
       '',
       `## ${d.name}`,
       '',
-      `${d.description}. Zero-shot: ${d.prompts} prompted objects; k-NN: ${d.knnBank} bank crops, ${d.knnQueries} query crops. ` +
+      `${d.description}. Zero-shot: ${d.prompts} prompted objects; k-NN: ${d.knnBank} bank crops, ${d.knnQueries} query crops of ${d.knnClasses} classes ` +
+        `(the most frequent class is ${(100 * d.knnMajority).toFixed(1)} % of the queries). ` +
         'mIoU and k-NN top-1 in %, overlap and the intra/inter-class mean similarities as fractions; mean ± sample standard deviation over the n seeds.',
       '',
       mdTable(t.header, t.rows),

@@ -92,10 +92,11 @@ function agreement(trained: StudyRow[], metric: StudyMetric, table: PaperTable, 
  * order of the recipes on best mIoU, overlap and each k-NN head, where MMC stands and whether the
  * paper's claims (lowest overlap, highest zero-shot mIoU) hold, which recipes differ from the
  * network at initialisation by more than the seed spread, and how many recipe pairs are ordered
- * as in the paper's Tables 1 and 5. "Beyond the seed spread" means two means differ by more than
+ * as in the paper's Tables 1 and 5; with `knnMajority` (the most frequent class's share of the k-NN
+ * queries), the range of the k-NN accuracies beside that baseline. "Beyond the seed spread" means two means differ by more than
  * the sum of their sample standard deviations — a rough rule, not a significance test.
  */
-export function studyFindings(rows: StudyRow[], metrics: StudyMetric[]): string[] {
+export function studyFindings(rows: StudyRow[], metrics: StudyMetric[], knnMajority?: number): string[] {
   const trained = rows.filter((r) => r.name !== RANDOM_INIT);
   const init = rows.find((r) => r.name === RANDOM_INIT);
   const byKey = (k: string) => metrics.find((m) => m.key === k)!;
@@ -112,7 +113,13 @@ export function studyFindings(rows: StudyRow[], metrics: StudyMetric[]): string[
   out.push(claimSentence(trained, best, 'Table 1: MMC has the highest zero-shot mIoU'));
   out.push(orderSentence(trained, overlap, 'Intra/inter overlap (lower is better)'));
   out.push(claimSentence(trained, overlap, 'Table 5: MMC has the lowest overlap'));
-  for (const m of metrics.filter((x) => x.key.startsWith('k-NN'))) out.push(orderSentence(trained, m, `${m.key} top-1 (%)`));
+  const knn = metrics.filter((x) => x.key.startsWith('k-NN'));
+  for (const m of knn) out.push(orderSentence(trained, m, `${m.key} top-1 (%)`));
+  if (knnMajority !== undefined) {
+    const means = rows.flatMap((r) => knn.map((m) => r.stats[m.key].mean));
+    const pct = (x: number) => (100 * x).toFixed(1);
+    out.push(`k-NN top-1 of every row and head lies in ${pct(Math.min(...means))}–${pct(Math.max(...means))} %; always answering the most frequent class of the queries scores ${pct(knnMajority)} %.`);
+  }
   if (init) {
     out.push(versusInit(trained, init, best, 'Best mIoU'));
     out.push(versusInit(trained, init, overlap, 'Overlap'));

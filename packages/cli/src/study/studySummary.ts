@@ -13,6 +13,9 @@ export interface StudyDataSummary {
   findings: string[];
   knnBank: number;
   knnQueries: number;
+  knnClasses: number;
+  /** Share of the k-NN queries in their most frequent class (what always answering it scores). */
+  knnMajority: number;
   prompts: number;
 }
 
