@@ -112,11 +112,11 @@ export function dinoRecipe(opts: DinoRecipeOptions): DinoRecipe {
   const initRng = createRng(seed + 2);
   const bound = 1 / Math.sqrt(bottleneck);
   const init = Float32Array.from({ length: K * bottleneck }, () => (2 * initRng.next() - 1) * bound);
-  const prototypes = tf.variable(tf.tensor2d(init, [K, bottleneck]), true);
+  const prototypes = tf.tidy(() => tf.variable(tf.tensor2d(init, [K, bottleneck]), true));
   const heads = { projector, prototypes: { variables: { weight: prototypes }, dispose: () => prototypes.dispose() } };
   const student = { backbone, projector };
   const emaModel = createTeacher(student);
-  const teacherPrototypes = tf.variable(tf.tensor2d(init, [K, bottleneck]), false);
+  const teacherPrototypes = tf.tidy(() => tf.variable(tf.tensor2d(init, [K, bottleneck]), false));
   const teacher = {
     model: emaModel.model,
     prototypes: teacherPrototypes,
@@ -127,7 +127,7 @@ export function dinoRecipe(opts: DinoRecipeOptions): DinoRecipe {
     },
   };
   const logits = (z: tf.Tensor, w: tf.Tensor) => cosineSimilarity(z, w) as tf.Tensor2D;
-  const center = tf.variable(tf.zeros([1, K]), false);
+  const center = tf.tidy(() => tf.variable(tf.zeros([1, K]), false));
   let nextCenter: tf.Tensor | null = null;
   // DINO's per-crop probabilities: [blur, solarize] for global 1, global 2, locals.
   return {

@@ -125,11 +125,11 @@ export function ibotRecipe(opts: IbotRecipeOptions): IbotRecipe {
   const initRng = createRng(seed + 2);
   const bound = 1 / Math.sqrt(bottleneck);
   const init = Float32Array.from({ length: K * bottleneck }, () => (2 * initRng.next() - 1) * bound);
-  const prototypes = tf.variable(tf.tensor2d(init, [K, bottleneck]), true);
+  const prototypes = tf.tidy(() => tf.variable(tf.tensor2d(init, [K, bottleneck]), true));
   const heads = { projector, prototypes: { variables: { weight: prototypes }, dispose: () => prototypes.dispose() } };
   const student = { backbone, projector };
   const emaModel = createTeacher(student);
-  const teacherPrototypes = tf.variable(tf.tensor2d(init, [K, bottleneck]), false);
+  const teacherPrototypes = tf.tidy(() => tf.variable(tf.tensor2d(init, [K, bottleneck]), false));
   const teacher = {
     model: emaModel.model,
     prototypes: teacherPrototypes,
@@ -139,8 +139,8 @@ export function ibotRecipe(opts: IbotRecipeOptions): IbotRecipe {
       teacherPrototypes.dispose();
     },
   };
-  const center = tf.variable(tf.zeros([1, K]), false);
-  const center2 = tf.variable(tf.zeros([1, 1, K]), false);
+  const center = tf.tidy(() => tf.variable(tf.zeros([1, K]), false));
+  const center2 = tf.tidy(() => tf.variable(tf.zeros([1, 1, K]), false));
   let nextCenters: [tf.Tensor, tf.Tensor] | null = null;
   /** Cosine logits of `[..., bottleneck]` features against the prototypes: `[..., K]`. */
   const logits = (z: tf.Tensor, w: tf.Tensor) => tf.reshape(cosineSimilarity(tf.reshape(z, [-1, bottleneck]), w), [...z.shape.slice(0, -1), K]);

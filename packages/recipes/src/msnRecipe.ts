@@ -106,7 +106,7 @@ export function msnRecipe(opts: MsnRecipeOptions): MsnRecipe {
   const initRng = createRng(seed + 2);
   const bound = 1 / Math.sqrt(headOut);
   const init = Float32Array.from({ length: K * headOut }, () => (2 * initRng.next() - 1) * bound);
-  const prototypes = tf.variable(tf.tensor2d(init, [K, headOut]), true);
+  const prototypes = tf.tidy(() => tf.variable(tf.tensor2d(init, [K, headOut]), true));
   const heads = { projector, prototypes: { variables: { weight: prototypes }, dispose: () => prototypes.dispose() } };
   const student = { backbone, projector };
   const teacher = createTeacher(student);

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { scenes } from '@mmc/data';
 import { vitTiny } from '@mmc/models';
-import { dinoRecipe, ibotRecipe, maeRecipe, msnRecipe, sitRecipe, train, type Recipe, type StepInfo } from '@mmc/recipes';
+import { dinoRecipe, ibotRecipe, maeRecipe, mmcRecipe, msnRecipe, sitRecipe, train, type Recipe, type StepInfo } from '@mmc/recipes';
 
 // The tiny configuration of train.test.ts: 20 steps run in seconds on both backends.
 const vit = () => vitTiny({ imageSize: 16, patchSize: 4, dim: 16, depth: 1, heads: 2 });
@@ -39,6 +39,12 @@ const tmp = () => {
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
 
+it('mmcRecipe: building and disposing leaves no tensor behind', () => {
+  const before = tf.memory().numTensors;
+  mmcRecipe({ vit: vit(), headHidden: 32, headOut: 16, maxBlock: 0.5, seed: 3 }).dispose();
+  expect(tf.memory().numTensors).toBe(before);
+});
+
 describe.each(Object.keys(builders))('%sRecipe', (name) => {
   const build = builders[name];
 
@@ -58,6 +64,12 @@ describe.each(Object.keys(builders))('%sRecipe', (name) => {
     const owned = new Set([...Object.values(recipe.variables()), ...Object.values(recipe.state())]).size;
     recipe.dispose();
     expect(tf.memory().numTensors).toBe(before - owned);
+  });
+
+  it('building and disposing the recipe leaves no tensor behind', () => {
+    const before = tf.memory().numTensors;
+    build().dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('is deterministic for a seed', async () => {
