@@ -83,7 +83,8 @@ export function resultsMarkdown(s: StudySummary): string {
     '# Results: the recipe study',
     '',
     `Written by \`mmc study\` (packages/cli/src/study.ts) from the run records in its output folder (one JSON file per recipe, seed and data set). ` +
-      'Every number and every sentence under "What it found" is generated from those records; re-running the command regenerates this file.',
+      'Every number and every sentence under "What it found" is generated from those records; re-running the command regenerates this file. ' +
+      'What the numbers may mean, the control experiments and why they may differ from the paper: [results-discussion.md](results-discussion.md) (written by hand).',
     '',
     '## Configuration',
     '',
