@@ -43,16 +43,13 @@ export function gmmlViewPair(
   const pixelMasks: tf.Tensor[] = [];
   const tokenMasks: tf.Tensor[] = [];
   for (let v = 0; v < 2; v++) {
-    let x = o.cropScale ? randomResizedCrop(batch, { rng, size: o.imageSize, scale: o.cropScale }).images : tf.clone(batch);
-    for (const step of [
-      (t: tf.Tensor4D) => horizontalFlip(t, { rng, prob: o.flipProb }).images,
-      (t: tf.Tensor4D) => (o.photometric ? dinoPhotometric(t, rng, v) : tf.clone(t)),
-      (t: tf.Tensor4D) => normalizeImages(t, o.normalization),
-    ]) {
-      const y = step(x);
-      x.dispose();
-      x = y;
-    }
+    const cropped = o.cropScale ? randomResizedCrop(batch, { rng, size: o.imageSize, scale: o.cropScale }).images : batch;
+    const flipped = horizontalFlip(cropped, { rng, prob: o.flipProb }).images;
+    if (cropped !== batch) cropped.dispose();
+    const jittered = o.photometric ? dinoPhotometric(flipped, rng, v) : flipped;
+    if (jittered !== flipped) flipped.dispose();
+    const x = normalizeImages(jittered, o.normalization);
+    jittered.dispose();
     const g = gmmlCorrupt(x, {
       rng,
       patchSize: o.patchSize,
