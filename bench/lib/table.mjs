@@ -8,13 +8,16 @@ function torchFigure(torch, task, config) {
   return r?.seconds;
 }
 
+/** Backend label: `wasm`, `wasm + @mmc/kernels`, `…, 2 threads`. */
+const backendLabel = (run) => `${run.backend}${run.kernels ? ' + @mmc/kernels' : ''}${(run.threads ?? 1) > 1 ? `, ${run.threads} threads` : ''}`;
+
 const ratio = (a, b) => (a && b ? `${(a.median / b.median).toFixed(2)}×` : '–');
 
 /** One row per figure: what, backend, tfjs wall and CPU seconds, PyTorch wall and CPU seconds, ratios tfjs / PyTorch. */
 function rows(report) {
   const out = [];
   const push = (what, run, wall, cpu, torch) =>
-    out.push([what, `${run.backend}${run.kernels ? ' + @mmc/kernels' : ''}`, f(wall), f(cpu), f(torch), f(torch?.cpu), ratio(wall, torch), ratio(cpu, torch?.cpu)]);
+    out.push([what, backendLabel(run), f(wall), f(cpu), f(torch), f(torch?.cpu), ratio(wall, torch), ratio(cpu, torch?.cpu)]);
   for (const run of report.tfjs) {
     if (run.error) {
       out.push([`${run.task} ${run.config ?? ''}`, run.backend, `failed: ${run.error.slice(0, 80)}`, '', '', '', '', '']);
@@ -51,7 +54,7 @@ export function markdownTable(report) {
   ];
   for (const run of report.tfjs.filter((x) => x.task === 'train' && !x.error)) {
     lines.push(
-      `memory ${run.config} ${run.backend}${run.kernels ? '+kernels' : ''}: peak RSS ${run.peakRssMB.toFixed(0)} MB, wasm heap ${run.wasmHeapMB.toFixed(0)} MB, ` +
+      `memory ${run.config} ${backendLabel(run)}: peak RSS ${run.peakRssMB.toFixed(0)} MB, wasm heap ${run.wasmHeapMB.toFixed(0)} MB, ` +
         `numTensors ${run.result.numTensorsBefore} before / ${run.result.numTensorsAfter} after training`,
     );
   }

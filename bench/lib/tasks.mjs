@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // One benchmark measurement in a fresh process (fresh wasm heap, its own peak RSS), run by
 // bench/run.mjs:  node bench/lib/tasks.mjs '<json options>'  →  one JSON line on stdout.
-// Options: { task, backend, kernels, config, batch, headHidden, repeats, warmup, steps }.
+// Options: { task, backend, kernels, threads, config, batch, headHidden, repeats, warmup, steps }.
 import * as tf from '@tensorflow/tfjs';
 import { createRng, useBackend } from '@mmc/core';
 import { scenes } from '@mmc/data';
@@ -11,7 +11,7 @@ import { CONFIGS, LEAK_CONFIG } from './configs.mjs';
 import { stats, timeRuns } from './stats.mjs';
 
 const o = JSON.parse(process.argv[2] ?? '{}');
-const backend = await useBackend(o.backend ?? 'wasm');
+const backend = await useBackend(o.backend ?? 'wasm', o.backend === 'wasm' && o.threads ? { threads: o.threads } : {});
 if (o.kernels) {
   const { registerWasmKernels } = await import('@mmc/kernels');
   registerWasmKernels();

@@ -2,13 +2,14 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs';
-import { useBackend, type BackendName } from '@mmc/core';
+import { wasmThreadCount } from '@mmc/core';
 import { scenes, type SceneDataset } from '@mmc/data';
 import { histogramSvg, htmlReport, promptSegment, similarityMapPng, type ReportSection } from '@mmc/eval';
 import { vitTiny, type ViT } from '@mmc/models';
 import { evaluateZeroShot, mmcRecipe, normalizeImages, SCENES_NORMALIZATION, train, type ZeroShotResult } from '@mmc/recipes';
 import { intArg } from './options.js';
 import { trainingProgress } from './progress.js';
+import { addBackendOptions, startBackend, type BackendOptions } from './backendOptions.js';
 
 /**
  * The demo's configuration, chosen by measurement on 2 CPU cores with the wasm backend (see the
@@ -33,10 +34,9 @@ export const DEMO_CONFIG = {
 };
 
 /** Options of {@link runDemo}. */
-export interface DemoOptions {
+export interface DemoOptions extends BackendOptions {
   steps: number;
   out: string;
-  backend: BackendName;
   seed: number;
   quiet?: boolean;
 }
@@ -83,9 +83,9 @@ function promptFigures(vit: ViT, data: SceneDataset, count: number, threshold: n
  */
 export async function runDemo(o: DemoOptions) {
   const c = DEMO_CONFIG;
-  const backend = await useBackend(o.backend);
+  const backend = await startBackend(o);
   const log = (s: string) => o.quiet || process.stderr.write(`${s}\n`);
-  log(`mmc demo: backend ${backend}; ViT dim ${c.dim}, depth ${c.depth}, ${c.imageSize}×${c.imageSize}/${c.patchSize}; ${o.steps} steps of batch ${c.batchSize}`);
+  log(`mmc demo: backend ${backend}${backend === 'wasm' ? ` (${wasmThreadCount()} threads)` : ''}; ViT dim ${c.dim}, depth ${c.depth}, ${c.imageSize}×${c.imageSize}/${c.patchSize}; ${o.steps} steps of batch ${c.batchSize}`);
   const trainSet = scenes({ count: c.trainCount, imageSize: c.imageSize, seed: o.seed, objects: c.objects, sizeRange: c.sizeRange });
   const evalSet = scenes({ count: c.evalCount, imageSize: c.imageSize, seed: o.seed + 10_000, objects: c.objects, sizeRange: c.sizeRange });
   const vit = vitTiny({ imageSize: c.imageSize, patchSize: c.patchSize, dim: c.dim, depth: c.depth, heads: c.heads });
@@ -120,6 +120,7 @@ export async function runDemo(o: DemoOptions) {
     const summary = {
       recipe: 'mmc',
       backend,
+      threads: backend === 'wasm' ? wasmThreadCount() : undefined,
       steps: result.steps,
       seconds: trainSeconds,
       stepsPerSecond: result.steps / trainSeconds,
@@ -158,12 +159,10 @@ export async function runDemo(o: DemoOptions) {
 
 /** Registers `mmc demo`. */
 export function registerDemo(program: Command): void {
-  program
-    .command('demo')
+  addBackendOptions(program.command('demo'))
     .description('pretrain a small ViT with MMC on generated scenes and compare zero-shot segmentation with the untrained network')
     .option('--steps <n>', 'training steps', intArg(1), 500)
     .option('--out <dir>', 'output folder', 'runs/demo')
-    .option('--backend <name>', 'auto | cpu | wasm | webgpu | tensorflow', 'auto')
     .option('--seed <n>', 'seed', intArg(0), 0)
     .action(async (o: DemoOptions) => {
       const { summary, table } = await runDemo(o);

@@ -3,13 +3,14 @@ import { dirname } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs';
-import { useBackend, ValueError, type BackendName } from '@mmc/core';
+import { ValueError } from '@mmc/core';
 import { writeFileAtomic, writeNpyFile } from '@mmc/core/node';
 import { scenes } from '@mmc/data';
 import { createViT, loadWeights, vitBase, vitSmall, vitTiny, WEIGHTS_FORMATS, type ViTConfig, type WeightsFormat } from '@mmc/models';
 import { normalizeImages, SCENES_NORMALIZATION, type Normalization } from '@mmc/recipes';
 import { listImages, readImage, type RgbImage } from './images.js';
 import { intArg } from './options.js';
+import { addBackendOptions, startBackend, type BackendOptions } from './backendOptions.js';
 
 /** ImageNet's per-channel mean/std (torchvision), what PyTorch checkpoints expect. */
 export const IMAGENET_NORMALIZATION: Normalization = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
@@ -23,7 +24,7 @@ const PRESETS: Record<string, (o: Partial<ViTConfig>) => ViTConfig> = { tiny: vi
 const TOKENS = ['cls', 'patches', 'both'] as const;
 
 /** Options of {@link embed} (the `mmc embed` flags). */
-export interface EmbedOptions {
+export interface EmbedOptions extends BackendOptions {
   weights: string;
   format: string;
   preset?: string;
@@ -40,7 +41,6 @@ export interface EmbedOptions {
   tokens: string;
   batchSize: number;
   normalize: string;
-  backend: BackendName;
   quiet?: boolean;
 }
 
@@ -146,7 +146,7 @@ export async function embed(o: EmbedOptions): Promise<EmbedResult> {
   } catch (e) {
     throw new ValueError(`${fn}: cannot read --weights '${o.weights}': ${e instanceof Error ? e.message : String(e)}`);
   }
-  const backend = await useBackend(o.backend);
+  const backend = await startBackend(o);
   const vit = createViT(config);
   try {
     await loadWeights(vit, weights, { format: o.format as WeightsFormat });
@@ -209,8 +209,7 @@ export async function embed(o: EmbedOptions): Promise<EmbedResult> {
 
 /** Registers `mmc embed`. */
 export function registerEmbed(program: Command): void {
-  program
-    .command('embed')
+  addBackendOptions(program.command('embed'))
     .description('extract CLS / patch-token features with PyTorch or @mmc ViT weights (safetensors) into .npy')
     .requiredOption('--weights <file>', '.safetensors weights (see --format)')
     .option('--format <name>', `checkpoint layout: ${WEIGHTS_FORMATS.join(', ')}`, 'timm')
@@ -228,7 +227,6 @@ export function registerEmbed(program: Command): void {
     .option('--tokens <which>', 'cls ([n, D]), patches ([n, h, w, D]) or both', 'cls')
     .option('--batch-size <n>', 'images per forward pass', intArg(1), 32)
     .option('--normalize <name>', 'imagenet (PyTorch checkpoints), scenes (mmc pretrain) or none', 'imagenet')
-    .option('--backend <name>', 'auto | cpu | wasm | webgpu | tensorflow', 'auto')
     .option('--quiet', 'no progress output', false)
     .action(async (o: EmbedOptions) => {
       const r = await embed(o);

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs';
-import { useBackend, ValueError, type BackendName } from '@mmc/core';
+import { ValueError } from '@mmc/core';
 import { writeFileAtomic, writeSafetensorsFile } from '@mmc/core/node';
 import { fashionMnist, fashionScenes, scenes, type SceneDataset } from '@mmc/data';
 import { saveWeights, vitTiny, type ViT } from '@mmc/models';
@@ -10,9 +10,10 @@ import { train } from '@mmc/recipes';
 import { floatArg, intArg } from './options.js';
 import { trainingProgress } from './progress.js';
 import { assertRecipeName, recipeByName } from './recipeByName.js';
+import { addBackendOptions, startBackend, type BackendOptions } from './backendOptions.js';
 
 /** Options of {@link pretrain} (the `mmc pretrain` flags). */
-export interface PretrainOptions {
+export interface PretrainOptions extends BackendOptions {
   recipe: string;
   data: 'scenes' | 'fashion-scenes';
   count: number;
@@ -25,7 +26,6 @@ export interface PretrainOptions {
   heads: number;
   headHidden: number;
   lr: number;
-  backend: BackendName;
   out: string;
   checkpointEvery: number;
   resume: boolean;
@@ -57,7 +57,7 @@ export async function saveVariables(path: string, vars: Record<string, tf.Variab
  */
 export async function pretrain(o: PretrainOptions): Promise<{ backend: string; seconds: number; steps: number }> {
   assertRecipeName(o.recipe, 'mmc pretrain: --recipe');
-  const backend = await useBackend(o.backend);
+  const backend = await startBackend(o);
   const data = await loadTrainingData(o.data, o.count, o.imageSize, o.seed);
   const vit = vitTiny({ imageSize: o.imageSize, patchSize: o.patchSize, dim: o.dim, depth: o.depth, heads: o.heads });
   const recipe = recipeByName(o.recipe, vit, { headHidden: o.headHidden, seed: o.seed }, 'mmc pretrain: --recipe');
@@ -88,8 +88,7 @@ export async function pretrain(o: PretrainOptions): Promise<{ backend: string; s
 
 /** Registers `mmc pretrain`. */
 export function registerPretrain(program: Command): void {
-  program
-    .command('pretrain')
+  addBackendOptions(program.command('pretrain'))
     .description('pretrain a ViT with a self-supervised recipe on generated data (checkpoints, resume)')
     .option('--recipe <name>', 'recipe: mmc, sit, dino, ibot, mae or msn', 'mmc')
     .option('--data <name>', "training data: 'scenes' or 'fashion-scenes'", 'scenes')
@@ -103,7 +102,6 @@ export function registerPretrain(program: Command): void {
     .option('--heads <n>', 'attention heads', intArg(1), 2)
     .option('--head-hidden <n>', 'hidden width of the MLP heads', intArg(1), 256)
     .option('--lr <x>', 'peak learning rate', floatArg({ gt: 0 }), 2e-3)
-    .option('--backend <name>', 'auto | cpu | wasm | webgpu | tensorflow', 'auto')
     .option('--out <dir>', 'output folder (checkpoints, weights)', 'runs/mmc')
     .option('--checkpoint-every <n>', 'steps between checkpoints', intArg(1), 100)
     .option('--resume', 'continue from out/checkpoint.safetensors if present', false)

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { useBackend, ValueError, type BackendName } from '@mmc/core';
+import { ValueError } from '@mmc/core';
 import { writeFileAtomic } from '@mmc/core/node';
 import { assertRecipeName, RECIPE_NAMES } from './recipeByName.js';
 import { aggregateRuns, studyMetrics } from './study/aggregateRuns.js';
@@ -16,9 +16,10 @@ import { studyReportHtml } from './study/studyReportHtml.js';
 import { studyRun } from './study/studyRun.js';
 import type { StudyDataSummary, StudySummary } from './study/studySummary.js';
 import { intArg } from './options.js';
+import { addBackendOptions, startBackend, type BackendOptions } from './backendOptions.js';
 
 /** Options of {@link runStudy} (the `mmc study` flags). */
-export interface StudyOptions {
+export interface StudyOptions extends BackendOptions {
   steps: number;
   seeds: number[];
   /** Recipe names (default all of `RECIPE_NAMES`). */
@@ -29,7 +30,6 @@ export interface StudyOptions {
   out: string;
   /** Markdown file to write (docs/results.md), or false. */
   docs: string | false;
-  backend: BackendName;
   /** Overrides of the configuration (default `DEMO_CONFIG` + the k-NN sizes, `defaultStudyConfig()`). */
   config?: Partial<StudyConfig>;
   quiet?: boolean;
@@ -78,7 +78,7 @@ export async function runStudy(o: StudyOptions): Promise<StudySummary> {
   validate(o);
   const t0 = performance.now();
   const log = (s: string) => o.quiet || process.stderr.write(`${s}\n`);
-  const backend = await useBackend(o.backend);
+  const backend = await startBackend(o);
   const code = codeVersion();
   const config: StudyConfig = { ...defaultStudyConfig(), ...o.config };
   const datasets: StudyDataSummary[] = [];
@@ -175,8 +175,7 @@ function seedList(value: string): number[] {
 
 /** Registers `mmc study`. */
 export function registerStudy(program: Command): void {
-  program
-    .command('study')
+  addBackendOptions(program.command('study'))
     .description('train every recipe on the same ViT, data and budget over several seeds; zero-shot mIoU, overlap and k-NN beside the paper (docs/results.md)')
     .option('--steps <n>', 'training steps per run', intArg(1), 300)
     .option('--seeds <list>', 'comma-separated seeds', seedList, [0, 1])
@@ -185,7 +184,6 @@ export function registerStudy(program: Command): void {
     .option('--out <dir>', 'folder of the run records (resumable), summary.json and report.html', 'runs/study')
     .option('--docs <file>', 'markdown results to write', 'docs/results.md')
     .option('--no-docs', 'do not write the markdown results')
-    .option('--backend <name>', 'auto | cpu | wasm | webgpu | tensorflow', 'auto')
     .option('--quiet', 'no progress output', false)
     .action(async (o: StudyOptions) => {
       const s = await runStudy(o);

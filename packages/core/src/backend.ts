@@ -86,9 +86,67 @@ async function loadBackendPackage(name: Exclude<BackendName, 'auto'>): Promise<v
   }
 }
 
-async function trySet(name: Exclude<BackendName, 'auto'>): Promise<boolean> {
+/** Options of {@link useBackend}. */
+export interface UseBackendOptions {
+  /**
+   * Threads of the wasm backend's XNNPACK pool, 1–8 (default: tfjs' choice, 1 under Node). Fixed at
+   * the backend's first initialisation in the process. Under Node, more than 1 starts tfjs' threaded
+   * SIMD build (see docs/backends.md); in a browser, tfjs uses threads only on cross-origin-isolated pages.
+   */
+  threads?: number;
+}
+
+/** The backend instance if it is initialised; unlike `tf.findBackend`, never starts its initialisation. */
+function initialisedBackend(name: string): unknown {
+  return (tf.engine() as unknown as { registry: Record<string, unknown> }).registry[name];
+}
+
+/**
+ * Whether the backend `name` has been initialised in this process (without starting it, unlike
+ * `tf.findBackend`). The wasm backend's thread count can only be chosen before that.
+ *
+ * @example
+ * ```ts
+ * await useBackend('wasm', isBackendInitialised('wasm') ? {} : { threads: 2 });
+ * ```
+ */
+export function isBackendInitialised(name: string): boolean {
+  return initialisedBackend(name) != null;
+}
+
+/** Threads of the initialised wasm backend's XNNPACK pool (1 when it is not initialised or not threaded). */
+export function wasmThreadCount(): number {
+  const backend = initialisedBackend('wasm') as { wasm?: { tfjs?: { getThreadsCount?: () => number } } } | undefined;
+  return backend?.wasm?.tfjs?.getThreadsCount?.() ?? 1;
+}
+
+/** Before the wasm backend's first initialisation: sets its thread count (Node: starts the threaded build). */
+async function prepareWasmThreads(threads: number | undefined): Promise<void> {
+  if (threads === undefined) return;
+  if (initialisedBackend('wasm') != null) {
+    const actual = wasmThreadCount();
+    if (actual !== threads) {
+      throw new BackendError(
+        `useBackend: options.threads is ${threads} but the wasm backend already runs with ${actual} thread(s); ` +
+          'the thread count is fixed at its first initialisation in a process, so pass threads to the first useBackend call',
+        '@tensorflow/tfjs-backend-wasm',
+      );
+    }
+    return;
+  }
+  const wasmPackage = (await import('@tensorflow/tfjs-backend-wasm')) as { setThreadsCount(n: number): void };
+  if (isNode() && threads > 1) {
+    const node = (await importNodeOnly('@mmc/core/node')) as { initNodeWasmThreads(n: number, p: typeof wasmPackage, t: typeof tf): Promise<void> };
+    await node.initNodeWasmThreads(threads, wasmPackage, tf);
+  } else {
+    wasmPackage.setThreadsCount(threads);
+  }
+}
+
+async function trySet(name: Exclude<BackendName, 'auto'>, options: UseBackendOptions): Promise<boolean> {
   try {
     await loadBackendPackage(name);
+    if (name === 'wasm') await prepareWasmThreads(options.threads);
   } catch {
     return false;
   }
@@ -106,25 +164,32 @@ async function trySet(name: Exclude<BackendName, 'auto'>): Promise<boolean> {
  * `cpu`; in a browser, `webgpu`, `webgl`, `wasm`, `cpu`. A named backend whose package is missing
  * or that fails to initialise raises a {@link BackendError} naming the npm package.
  *
+ * @param options `{ threads }`: the wasm backend's thread count (see {@link UseBackendOptions})
  * @example
  * ```ts
  * const name = await useBackend('auto'); // e.g. 'wasm'
+ * await useBackend('wasm', { threads: 2 }); // Node: XNNPACK on two threads, ~2× faster matMul
  * ```
  */
-export async function useBackend(name: BackendName = 'auto'): Promise<string> {
+export async function useBackend(name: BackendName = 'auto', options: UseBackendOptions = {}): Promise<string> {
   if (!KNOWN.includes(name)) {
     throw new ValueError(`useBackend: name must be one of ${KNOWN.map((k) => `'${k}'`).join(', ')}, got '${String(name)}'`);
+  }
+  const { threads } = options;
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 8)) {
+    throw new ValueError(`useBackend: options.threads must be an integer in 1..8 (tfjs' wasm pool has 8 workers), got ${String(threads)}`);
   }
   if (name === 'auto') {
     const order: Exclude<BackendName, 'auto'>[] = isNode()
       ? ['tensorflow', 'wasm', 'cpu']
       : ['webgpu', 'webgl', 'wasm', 'cpu'];
     for (const candidate of order) {
-      if (await trySet(candidate)) return candidate;
+      if (await trySet(candidate, options)) return candidate;
     }
     throw new BackendError(`useBackend: no backend could be started (tried ${order.join(', ')})`);
   }
   await loadBackendPackage(name);
+  if (name === 'wasm') await prepareWasmThreads(threads);
   let ok = false;
   let reason = '';
   try {

@@ -12,7 +12,7 @@ export {
 } from './assert.js';
 export { createRng, type Rng } from './rng.js';
 export { cosineSchedule, linearSchedule, type CosineScheduleOptions, type LinearScheduleOptions } from './schedules.js';
-export { useBackend, isNode, type BackendName } from './backend.js';
+export { useBackend, isNode, isBackendInitialised, wasmThreadCount, type BackendName, type UseBackendOptions } from './backend.js';
 export { l2Normalize, cosineSimilarity, transposeLast2 } from './similarity.js';
 export { patchify, unpatchify } from './patchify.js';
 export { ndarray, type NdArray, type NdArrayOf, type DType, type DTypeArrays } from './io/ndarray.js';

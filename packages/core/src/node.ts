@@ -160,3 +160,5 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
     // ignore
   }
 }
+
+export { initNodeWasmThreads } from './nodeWasmThreads.js';

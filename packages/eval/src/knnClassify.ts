@@ -46,7 +46,7 @@ export interface KnnClassifyResult {
  * (DINO's `correct.narrow(1, 0, min(5, k))`; fractions, not percentages.) The scores are
  * computed on the host in float64 as exp((sim − sim_max)/T), which ranks classes exactly as
  * exp(sim/T) but cannot overflow for small T. Similarities and the top-k run on the tfjs
- * backend in chunks of test rows against the train features (normalised and transposed once),
+ * backend in chunks of test rows against the train features (normalised once),
  * so 60,000 × 384 train features and 10,000 queries fit in memory; any number of test rows
  * (one included) works. Which of several train rows tied at the k-th similarity is kept follows
  * `tf.topk`.

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertInteger, describe, formatShape, l2Normalize, ShapeError, ValueError, type Rng } from '@mmc/core';
 import { assertFiniteRows, inputShape, readLabels, toFloatTensor, type ArrayInput, type LabelsInput } from './ndarray.js';
+import { hostValues } from './hostValues.js';
 
 /** Options of {@link similarityDistributions}. */
 export interface SimilarityDistributionsOptions {
@@ -159,13 +160,16 @@ export function similarityDistributions(
             const simT = tf.tidy(() =>
               tf.matMul(tf.slice(normed, [r0, 0], [c, D]), tf.slice(normedT, [0, r0], [D, width])),
             );
-            const sims = simT.dataSync();
-            simT.dispose();
-            for (let a = 0; a < c; a++) {
-              const i = r0 + a;
-              const li = kept[i];
-              const base = a * width - r0;
-              for (let j = i + 1; j < n; j++) add(sims[base + j], li === kept[j]);
+            try {
+              const sims = hostValues(simT);
+              for (let a = 0; a < c; a++) {
+                const i = r0 + a;
+                const li = kept[i];
+                const base = a * width - r0;
+                for (let j = i + 1; j < n; j++) add(sims[base + j], li === kept[j]);
+              }
+            } finally {
+              simT.dispose();
             }
           }
         } finally {

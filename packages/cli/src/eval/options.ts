@@ -1,8 +1,10 @@
 import { Option, type Command } from 'commander';
+import { intArg } from '../options.js';
 
 /** Options every `mmc eval` subcommand has. */
 export interface CommonOptions {
   backend: 'auto' | 'cpu' | 'wasm' | 'tensorflow';
+  threads?: number;
   key?: string;
   labelsKey?: string;
   json?: boolean;
@@ -18,6 +20,7 @@ export function addCommonOptions(cmd: Command): Command {
         .choices(['auto', 'cpu', 'wasm', 'tensorflow'])
         .default('auto'),
     )
+    .option('--threads <n>', "threads of the wasm backend's matrix kernels, 1-8 (default 1: k-NN gains from more, the per-image evaluators lose)", intArg(1))
     .option('--key <name>', 'tensor to read from .safetensors feature files (or write file.safetensors:name)')
     .option('--labels-key <name>', 'tensor to read from .safetensors label files (or write file.safetensors:name)')
     .option('--json', 'print one JSON object on stdout instead of tables')

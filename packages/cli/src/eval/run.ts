@@ -54,7 +54,7 @@ export function evalAction<O extends CommonOptions>(
       if (!options.quiet) process.stderr.write(`mmc eval ${name}: ${message}\n`);
     };
     try {
-      const backend = await useBackend(options.backend ?? 'auto');
+      const backend = await useBackend(options.backend ?? 'auto', { threads: options.threads });
       const t0 = performance.now();
       const out = await work(options, { backend, log, elapsed: () => secondsSince(t0) });
       const json = { command: `eval ${name}`, ...out.json, backend, seconds: out.json.seconds ?? secondsSince(t0) };
