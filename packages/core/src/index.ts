@@ -15,6 +15,7 @@ export { cosineSchedule, linearSchedule, type CosineScheduleOptions, type Linear
 export { useBackend, isNode, isBackendInitialised, wasmThreadCount, type BackendName, type UseBackendOptions } from './backend.js';
 export { l2Normalize, cosineSimilarity, transposeLast2 } from './similarity.js';
 export { patchify, unpatchify } from './patchify.js';
+export { FUSED_KERNELS, hasBackendKernel } from './fusedKernels.js';
 export { ndarray, type NdArray, type NdArrayOf, type DType, type DTypeArrays } from './io/ndarray.js';
 export { readNpy, writeNpy, type ReadNpyOptions } from './io/npy.js';
 export {

@@ -1,19 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BackendError, useBackend } from '@mmc/core';
+import { describe, expect, it } from 'vitest';
+import { BackendError } from '@mmc/core';
 import { registerWasmKernels, unregisterWasmKernels, WASM_KERNELS } from '@mmc/kernels';
 import { expectClose, f32, randn } from '../../../test-setup/numeric';
+import { useWasmForThisFile } from './wasmForThisFile';
 
 // A *.once test: it selects the wasm backend itself and registers the kernels only inside this file.
-let previous: string;
-beforeAll(async () => {
-  previous = tf.getBackend();
-  await useBackend('wasm');
-});
-afterAll(async () => {
-  unregisterWasmKernels();
-  if (previous) await tf.setBackend(previous);
-});
+useWasmForThisFile();
 
 /** float64 C = op(A)·op(B) for [batch, ., .] stacks (a batch of 1 broadcasts). */
 function matMul64(a: Float64Array, aShape: number[], tA: boolean, b: Float64Array, bShape: number[], tB: boolean) {

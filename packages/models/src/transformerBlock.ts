@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { transposeLast2 } from '@mmc/core';
+import { geluBackward, geluForward } from './gelu.js';
 
 /** Weights of one pre-norm transformer block, @mmc layout (Linear weights `[in, out]`). */
 export interface BlockWeights {
@@ -17,8 +18,6 @@ export interface BlockWeights {
   fc2Weight: tf.Tensor;
   fc2Bias: tf.Tensor;
 }
-
-const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
 /** Rows · W (+ b) with a plain matMul; the bias is fused into the kernel where the backend can. */
 function dense(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor): tf.Tensor2D {
@@ -111,9 +110,8 @@ export function transformerBlock(x: tf.Tensor, w: BlockWeights, heads: number, e
     const x1 = tf.add(x2, dense(o, projW as tf.Tensor2D, projB)) as tf.Tensor2D;
     const ln2 = layerNormForward(x1, n2w, n2b, eps);
     const u = dense(ln2.y, fc1W as tf.Tensor2D, fc1B);
-    const cdf = tf.mul(tf.add(tf.erf(tf.mul(u, Math.SQRT1_2)), 1), 0.5); // Φ(u)
-    const g = tf.mul(u, cdf) as tf.Tensor2D;
-    const y = tf.add(x1, dense(g, fc2W as tf.Tensor2D, fc2B));
+    const [cdf, g] = geluForward(u); // Φ(u), gelu(u)
+    const y = tf.add(x1, dense(g as tf.Tensor2D, fc2W as tf.Tensor2D, fc2B));
     save([ln1.xhat, ln1.rstd, ln1.y, q, kT, v, P, o, ln2.xhat, ln2.rstd, ln2.y, u, cdf, g]);
     return {
       value: tf.reshape(y, [B, T, D]),
@@ -124,10 +122,7 @@ export function transformerBlock(x: tf.Tensor, w: BlockWeights, heads: number, e
         // MLP: y = x1 + gelu(u)·W2 + b2, u = LN2(x1)·W1 + b1
         const dW2 = step(() => tMatMul(gS, dy2));
         const db2 = step(() => tf.sum(dy2, 0));
-        const du = step(() => {
-          const pdf = tf.mul(tf.exp(tf.mul(tf.square(uS), -0.5)), INV_SQRT_2PI);
-          return tf.mul(matMulT(dy2, fc2W), tf.add(cdfS, tf.mul(uS, pdf)));
-        });
+        const du = step(() => geluBackward(matMulT(dy2, fc2W), uS, cdfS));
         const dW1 = step(() => tMatMul(h2, du));
         const db1 = step(() => tf.sum(du, 0));
         const ln2b = step(() => layerNormBackward(matMulT(du, fc1W) as tf.Tensor2D, xhat2 as tf.Tensor2D, rstd2, n2w));

@@ -1,0 +1,2 @@
+/** wat → wasm bytes with wabt (SIMD on). */
+export function compileElementwiseWat(source: string): Promise<Uint8Array>;
