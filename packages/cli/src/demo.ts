@@ -85,7 +85,8 @@ export async function runDemo(o: DemoOptions) {
   const c = DEMO_CONFIG;
   const backend = await startBackend(o);
   const log = (s: string) => o.quiet || process.stderr.write(`${s}\n`);
-  log(`mmc demo: backend ${backend}${backend === 'wasm' ? ` (${wasmThreadCount()} threads)` : ''}; ViT dim ${c.dim}, depth ${c.depth}, ${c.imageSize}×${c.imageSize}/${c.patchSize}; ${o.steps} steps of batch ${c.batchSize}`);
+  const kernels = backend === 'wasm' && o.kernels !== false;
+  log(`mmc demo: backend ${backend}${backend === 'wasm' ? ` (${wasmThreadCount()} threads${kernels ? ', @mmc/kernels' : ''})` : ''}; ViT dim ${c.dim}, depth ${c.depth}, ${c.imageSize}×${c.imageSize}/${c.patchSize}; ${o.steps} steps of batch ${c.batchSize}`);
   const trainSet = scenes({ count: c.trainCount, imageSize: c.imageSize, seed: o.seed, objects: c.objects, sizeRange: c.sizeRange });
   const evalSet = scenes({ count: c.evalCount, imageSize: c.imageSize, seed: o.seed + 10_000, objects: c.objects, sizeRange: c.sizeRange });
   const vit = vitTiny({ imageSize: c.imageSize, patchSize: c.patchSize, dim: c.dim, depth: c.depth, heads: c.heads });
@@ -121,6 +122,7 @@ export async function runDemo(o: DemoOptions) {
       recipe: 'mmc',
       backend,
       threads: backend === 'wasm' ? wasmThreadCount() : undefined,
+      kernels,
       steps: result.steps,
       seconds: trainSeconds,
       stepsPerSecond: result.steps / trainSeconds,
