@@ -15,7 +15,7 @@ export interface ElementwiseModule {
   floats: Float32Array;
 }
 
-/** Floats per exp/erf call (64 KiB at float 0, in L2). */
+/** Floats per call and per region (64 KiB; regions 0, 1, 2 start at floats 0, CHUNK, 2·CHUNK). */
 const CHUNK = 16384;
 /** Column sums: accumulators at float ACC (up to MAX_COLS), row blocks of up to BLOCK floats at float DATA. */
 const ACC = 16384;
@@ -26,7 +26,7 @@ const BLOCK = 65536;
 let compiled: ElementwiseModule | null | undefined;
 
 /**
- * The element-wise wasm SIMD module, instantiated once (synchronously: it is under 1 KB), or null
+ * The element-wise wasm SIMD module, instantiated once (synchronously: it is about 1 KB), or null
  * where the engine has no wasm SIMD (then the kernels keep tfjs' own).
  */
 export function elementwiseModule(): ElementwiseModule | null {
@@ -43,25 +43,36 @@ export function elementwiseModule(): ElementwiseModule | null {
 }
 
 /**
- * Applies `fn` of {@link elementwiseModule} to `src` into `dst` (same length), a chunk at a time:
- * copy in, compute in place, copy out. The copies cost ≈ 0.3 ns per element.
+ * Runs a function of {@link elementwiseModule} over `inputs` (equal lengths) a chunk at a time:
+ * input j goes to region j (CHUNK floats each), `run(n)` computes on the first n floats of each
+ * region (n rounded up to a multiple of 4: the padding lanes hold stale values, computed and
+ * dropped), and output i is read from region `outRegions[i]`.
  */
-export function applyElementwise(m: ElementwiseModule, fn: 'exp' | 'erf', src: Float32Array, dst: Float32Array): void {
-  const f = m[fn];
-  for (let o = 0; o < src.length; o += CHUNK) {
-    const len = Math.min(CHUNK, src.length - o);
-    m.floats.set(src.subarray(o, o + len));
-    f(0, (len + 3) & ~3); // the padding lanes hold stale values; they are computed and dropped
-    dst.set(m.floats.subarray(0, len), o);
+function applyChunked(m: ElementwiseModule, inputs: Float32Array[], outputs: Float32Array[], outRegions: number[], run: (n: number) => void): void {
+  const total = inputs[0].length;
+  for (let o = 0; o < total; o += CHUNK) {
+    const len = Math.min(CHUNK, total - o);
+    inputs.forEach((x, j) => m.floats.set(x.subarray(o, o + len), j * CHUNK));
+    run((len + 3) & ~3);
+    outputs.forEach((y, i) => y.set(m.floats.subarray(outRegions[i] * CHUNK, outRegions[i] * CHUNK + len), o));
   }
 }
 
 /**
- * A unary float32 kernel (`Exp` or `Erf`) on wasm SIMD polynomials: ≈ 1–4 ns per element against
- * tfjs-backend-wasm's scalar `std::exp`/`erf` loops (≈ 10–25 ns here). Accuracy, measured against
- * float64 over [−6, 6] and [−104, 89] in test/elementwise.once.test.ts: erf within 5e-7 absolute
- * (tfjs' own wasm erf, Abramowitz–Stegun 7.1.26, is within 1.5e-7 in exact arithmetic), exp
- * within 1 ulp relative, with exp's overflow to ∞, gradual underflow to 0 and NaN as `expf`.
+ * Applies `fn` of {@link elementwiseModule} to `src` into `dst` (same length), a chunk at a time:
+ * copy in, compute in place, copy out. The copies cost ≈ 0.3 ns per element.
+ */
+export function applyElementwise(m: ElementwiseModule, fn: 'exp' | 'erf', src: Float32Array, dst: Float32Array): void {
+  applyChunked(m, [src], [dst], [0], (n) => m[fn](0, n));
+}
+
+/**
+ * A unary float32 kernel (`Exp` or `Erf`) on wasm SIMD polynomials: ≈ 4–5 ns per element with
+ * the copies, against tfjs-backend-wasm's scalar `std::exp`/`erf` loops (≈ 11–20 ns here).
+ * Accuracy, measured against float64 over [−6, 6] and [−104, 89] in
+ * test/elementwise.once.test.ts: erf within 5e-7 absolute (tfjs' own wasm erf: ≈ 5e-8, @mmc/models'
+ * gelu test; either is far below a Linear layer's float32 rounding), exp within 1 ulp relative,
+ * with exp's overflow to ∞, gradual underflow to 0 and NaN as `expf`.
  * Other dtypes, and engines without wasm SIMD, use `original`.
  *
  * @param original tfjs-backend-wasm's own kernel function (the fallback)
@@ -126,21 +137,6 @@ export function makeLeadingReduce(kind: 'sum' | 'mean', original: KernelFunc): K
   };
 }
 
-/**
- * Runs a fused function of {@link elementwiseModule} over `inputs` (equal lengths) a chunk at a
- * time: input j goes to region j (CHUNK floats each), `run(n)` computes, and output i is read
- * from region `outRegions[i]`.
- */
-function applyFused(m: ElementwiseModule, inputs: Float32Array[], outputs: Float32Array[], outRegions: number[], run: (n: number) => void): void {
-  const total = inputs[0].length;
-  for (let o = 0; o < total; o += CHUNK) {
-    const len = Math.min(CHUNK, total - o);
-    inputs.forEach((x, j) => m.floats.set(x.subarray(o, o + len), j * CHUNK));
-    run((len + 3) & ~3);
-    outputs.forEach((y, i) => y.set(m.floats.subarray(outRegions[i] * CHUNK, outRegions[i] * CHUNK + len), o));
-  }
-}
-
 const assertFloat32 = (kernel: string, xs: TensorInfo[]) => {
   for (const x of xs) {
     if (x.dtype !== 'float32') throw new BackendError(`${kernel}: float32 inputs only, got ${x.dtype}`, '@tensorflow/tfjs-backend-wasm');
@@ -160,7 +156,7 @@ export const geluForwardKernel: KernelFunc = (args) => {
   const cdf = backend.makeOutput(x.shape, 'float32');
   const g = backend.makeOutput(x.shape, 'float32');
   const view = (t: TensorInfo) => backend.typedArrayFromHeap(t) as Float32Array; // after the allocations
-  applyFused(m, [view(x)], [view(cdf), view(g)], [1, 2], (n) => m.gelu_fwd(0, CHUNK * 4, 2 * CHUNK * 4, n));
+  applyChunked(m, [view(x)], [view(cdf), view(g)], [1, 2], (n) => m.gelu_fwd(0, CHUNK * 4, 2 * CHUNK * 4, n));
   return [cdf, g];
 };
 
@@ -183,6 +179,6 @@ export const geluBackwardKernel: KernelFunc = (args) => {
   const backend = args.backend as WasmBackend;
   const du = backend.makeOutput(x.shape, 'float32');
   const view = (t: TensorInfo) => backend.typedArrayFromHeap(t) as Float32Array;
-  applyFused(m, [view(dy), view(x), view(cdf)], [view(du)], [0], (n) => m.gelu_bwd(0, CHUNK * 4, 2 * CHUNK * 4, n));
+  applyChunked(m, [view(dy), view(x), view(cdf)], [view(du)], [0], (n) => m.gelu_bwd(0, CHUNK * 4, 2 * CHUNK * 4, n));
   return du;
 };
