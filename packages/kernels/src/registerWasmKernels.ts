@@ -24,7 +24,7 @@ let originals: Map<string, tf.KernelConfig> | null = null;
  * - `Identity`: shares memory instead of copying (tfjs clones every tensor a gradient saves);
  * - `Slice` and `SplitV`: copy from the heap in place (tfjs copies the whole input first);
  * - `Exp` and `Erf` (softmax-free exponentials, GELU and its gradient): wasm SIMD polynomials,
- *   3–6× faster than tfjs' scalar loops, within 1 ulp (exp) and 5e-7 (erf) of float64;
+ *   2.5–5× faster than tfjs' scalar loops, within 1 ulp (exp) and 5e-7 (erf) of float64;
  * - `Sum` and `Mean` over leading axes (bias gradients, BatchNorm): SIMD column sums in place
  *   (tfjs transposes the reduced axes to the end first).
  *
