@@ -146,12 +146,12 @@ const assertFloat32 = (kernel: string, xs: TensorInfo[]) => {
 /**
  * The `FUSED_KERNELS.geluForward` kernel (`@mmc/core`): `{ x }` → `[Φ(x), x·Φ(x)]` in one pass on
  * wasm SIMD (tfjs ops take five passes and a scalar erf). Φ's erf as {@link makeUnarySimd}'s.
+ * Registered only where {@link elementwiseModule} exists (elsewhere the blocks use tfjs ops).
  */
 export const geluForwardKernel: KernelFunc = (args) => {
   const { x } = args.inputs;
   assertFloat32(FUSED_KERNELS.geluForward, [x]);
-  const m = elementwiseModule();
-  if (m == null) throw new BackendError(`${FUSED_KERNELS.geluForward}: this engine has no wasm SIMD`, '@tensorflow/tfjs-backend-wasm');
+  const m = elementwiseModule() as ElementwiseModule; // registered only where it exists
   const backend = args.backend as WasmBackend;
   const cdf = backend.makeOutput(x.shape, 'float32');
   const g = backend.makeOutput(x.shape, 'float32');
@@ -174,8 +174,7 @@ export const geluBackwardKernel: KernelFunc = (args) => {
       throw new BackendError(`${FUSED_KERNELS.geluBackward}: ${name} must have the shape of x [${x.shape}], got [${t.shape}]`, '@tensorflow/tfjs-backend-wasm');
     }
   }
-  const m = elementwiseModule();
-  if (m == null) throw new BackendError(`${FUSED_KERNELS.geluBackward}: this engine has no wasm SIMD`, '@tensorflow/tfjs-backend-wasm');
+  const m = elementwiseModule() as ElementwiseModule; // registered only where it exists
   const backend = args.backend as WasmBackend;
   const du = backend.makeOutput(x.shape, 'float32');
   const view = (t: TensorInfo) => backend.typedArrayFromHeap(t) as Float32Array;

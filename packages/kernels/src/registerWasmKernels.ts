@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BackendError, FUSED_KERNELS } from '@mmc/core';
 import { makeBatchMatMul } from './batchMatMul.js';
-import { geluBackwardKernel, geluForwardKernel, makeLeadingReduce, makeUnarySimd } from './elementwise.js';
+import { elementwiseModule, geluBackwardKernel, geluForwardKernel, makeLeadingReduce, makeUnarySimd } from './elementwise.js';
 import { makeGatherV2 } from './gather.js';
 import { makeIdentity } from './identity.js';
 import { makeSlice, makeSplitV } from './slice.js';
@@ -29,7 +29,8 @@ let originals: Map<string, tf.KernelConfig> | null = null;
  *   (tfjs transposes the reduced axes to the end first).
  *
  * and adds two fused kernels, {@link WASM_FUSED_KERNELS}: exact GELU's forward (Φ(u) and u·Φ(u))
- * and backward in one SIMD pass each, which `@mmc/models`' transformer blocks use when present.
+ * and backward in one SIMD pass each, which `@mmc/models`' transformer blocks use when present
+ * (only where the engine has wasm SIMD).
  *
  * Global (tfjs has one kernel registry) and idempotent; {@link unregisterWasmKernels} restores
  * tfjs' kernels. Needs the wasm backend's kernels registered first (import
@@ -76,8 +77,11 @@ export function registerWasmKernels(): boolean {
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel({ ...(saved.get(name) as tf.KernelConfig), kernelFunc: replacements[name] as tf.KernelFunc });
   }
-  tf.registerKernel({ kernelName: FUSED_KERNELS.geluForward, backendName: 'wasm', kernelFunc: geluForwardKernel as unknown as tf.KernelFunc });
-  tf.registerKernel({ kernelName: FUSED_KERNELS.geluBackward, backendName: 'wasm', kernelFunc: geluBackwardKernel as unknown as tf.KernelFunc });
+  // Engines without wasm SIMD get no fused kernels, so @mmc/models keeps composing tfjs ops there.
+  if (elementwiseModule() != null) {
+    tf.registerKernel({ kernelName: FUSED_KERNELS.geluForward, backendName: 'wasm', kernelFunc: geluForwardKernel as unknown as tf.KernelFunc });
+    tf.registerKernel({ kernelName: FUSED_KERNELS.geluBackward, backendName: 'wasm', kernelFunc: geluBackwardKernel as unknown as tf.KernelFunc });
+  }
   originals = saved;
   return true;
 }
@@ -97,7 +101,7 @@ export function unregisterWasmKernels(): boolean {
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel(config);
   }
-  for (const name of WASM_FUSED_KERNELS) tf.unregisterKernel(name, 'wasm');
+  for (const name of WASM_FUSED_KERNELS) if (tf.getKernel(name, 'wasm') != null) tf.unregisterKernel(name, 'wasm');
   originals = null;
   return true;
 }
