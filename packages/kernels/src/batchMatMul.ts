@@ -18,14 +18,43 @@ function asRowMajor(backend: WasmBackend, transpose: KernelFunc, x: TensorInfo, 
 }
 
 /**
+ * Relative cost, per float, of the work around one XNNPACK product besides the multiply-adds:
+ * packing the right operand (tfjs builds a fresh XNNPACK operator for every new operand id, and
+ * packs it from `[K, N]`: 7–12 ns per float measured here) against a transpose by wasm's
+ * Transpose kernel (≈ 2 ns per float).
+ */
+const PACK_COST = 5;
+
+/** The least saving, in those units (≈ 2^20 transposed floats, a few ms), that moves a plain single product off tfjs' cached XNNPACK call. */
+const MIN_SAVING = 2 ** 20;
+
+/**
+ * How {@link makeBatchMatMul} runs `C = op(A)·op(B)` (`[M, K]·[K, N]` per batch element):
+ * `'direct'` packs op(B) (K·N floats); `'swapped'` computes `Cᵀ = op(B)ᵀ·op(A)ᵀ` and transposes
+ * the `[N, M]` result, packing op(A) (K·M floats) instead. It picks the one with less transposing
+ * and packing: for a weight gradient `xᵀ·dy` with x `[4160, 192]`, dy `[4160, 768]` that is
+ * `'swapped'` (62 → 37 ms measured at 2 threads), for `hᵀ·dy` with h `[4160, 768]`, dy
+ * `[4160, 192]` `'direct'`. A single product without transposes (`cached`) is tfjs' own XNNPACK
+ * call, whose operator cache makes repeated products with the same right operand skip packing:
+ * it is swapped only when that saves at least {@link MIN_SAVING} (the blocks' explicit-transpose
+ * weight gradient `(xᵀ)·dy` of fc1: 46 → 35 ms).
+ */
+export function matMulPlan(M: number, K: number, N: number, transposeA: boolean, transposeB: boolean, cached = false): 'direct' | 'swapped' {
+  const direct = (transposeA ? M * K : 0) + (transposeB ? K * N : 0) + PACK_COST * K * N;
+  const swapped = (transposeA ? 0 : M * K) + (transposeB ? 0 : K * N) + PACK_COST * K * M + M * N;
+  return swapped + (cached ? MIN_SAVING : 0) < direct ? 'swapped' : 'direct';
+}
+
+/**
  * A `BatchMatMul` kernel for tfjs' wasm backend that runs every case on XNNPACK's SIMD GEMM.
  * tfjs 4.22 sends only a single non-transposed product (batch 1) to XNNPACK; batched products
  * (attention's q·kᵀ and P·v) and any product with transposeA/transposeB go to a scalar triple
  * loop that is 7–20× slower. Here transposed operands are first transposed by wasm's Transpose
  * kernel (linear time), and each batch element's product is a separate XNNPACK call on views of
- * the operands' heap memory (tensor ids registered at offsets: no copies). Broadcasting of a
- * batch of one against a batch is supported; other broadcasts, non-float32 operands and tiny
- * products fall back to `original`.
+ * the operands' heap memory (tensor ids registered at offsets: no copies), as `A·B` or as
+ * `(Bᵀ·Aᵀ)ᵀ`, whichever {@link matMulPlan} finds cheaper. Broadcasting of a batch of one
+ * against a batch is supported; other broadcasts, non-float32 operands and tiny products fall
+ * back to `original`.
  *
  * @param original tfjs-backend-wasm's own kernel function (the fallback)
  * @param transpose tfjs-backend-wasm's Transpose kernel function
@@ -49,29 +78,36 @@ export function makeBatchMatMul(original: KernelFunc, transpose: KernelFunc): Ke
     const outBatch = tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
     const batch = product(outBatch);
     if ((batchA !== batch && batchA !== 1) || (batchB !== batch && batchB !== 1)) return original(args);
-    if (batch === 1 && !transposeA && !transposeB) return original(args); // already XNNPACK
+    const single = batch === 1 && !transposeA && !transposeB; // tfjs' own XNNPACK call, with its operator cache
+    const swapped = matMulPlan(M, K, N, transposeA, transposeB, single) === 'swapped';
+    if (single && !swapped) return original(args);
     const backend = asWasmBackend('BatchMatMul', args.backend);
     matMul ??= backend.wasm.cwrap('BatchMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']) as unknown as WasmMatMul;
-    const A = asRowMajor(backend, transpose, a, batchA, M, K, transposeA);
-    const B = asRowMajor(backend, transpose, b, batchB, K, N, transposeB);
-    const out = backend.makeOutput([...outBatch, M, N], 'float32');
+    // The product run is left·right = [rows, inner]·[inner, cols] per batch element.
+    const [left, right, rows, cols, batchL, batchR] = swapped
+      ? [asRowMajor(backend, transpose, b, batchB, N, K, !transposeB), asRowMajor(backend, transpose, a, batchA, K, M, !transposeA), N, M, batchB, batchA]
+      : [asRowMajor(backend, transpose, a, batchA, M, K, transposeA), asRowMajor(backend, transpose, b, batchB, K, N, transposeB), M, N, batchA, batchB];
+    const result = backend.makeOutput(swapped ? [batch, N, M] : [...outBatch, M, N], 'float32');
     // Offsets are read after makeOutput: an allocation may grow (and move the views of) the heap.
-    const offA = heapOffset(backend, A.info);
-    const offB = heapOffset(backend, B.info);
-    const offOut = heapOffset(backend, out);
-    const sa = shapeBytes([1, M, K]);
-    const sb = shapeBytes([1, K, N]);
+    const offL = heapOffset(backend, left.info);
+    const offR = heapOffset(backend, right.info);
+    const offOut = heapOffset(backend, result);
+    const sl = shapeBytes([1, rows, K]);
+    const sr = shapeBytes([1, K, cols]);
     for (let i = 0; i < batch; i++) {
-      const ia = registerView(backend, offA + (batchA === 1 ? 0 : i * M * K * 4), M * K);
-      const ib = registerView(backend, offB + (batchB === 1 ? 0 : i * K * N * 4), K * N);
-      const io = registerView(backend, offOut + i * M * N * 4, M * N);
-      matMul(ia, sa, 3, ib, sb, 3, false, false, io);
-      backend.wasm.tfjs.disposeData(ia);
-      backend.wasm.tfjs.disposeData(ib);
+      const il = registerView(backend, offL + (batchL === 1 ? 0 : i * rows * K * 4), rows * K);
+      const ir = registerView(backend, offR + (batchR === 1 ? 0 : i * K * cols * 4), K * cols);
+      const io = registerView(backend, offOut + i * rows * cols * 4, rows * cols);
+      matMul(il, sl, 3, ir, sr, 3, false, false, io);
+      backend.wasm.tfjs.disposeData(il);
+      backend.wasm.tfjs.disposeData(ir);
       backend.wasm.tfjs.disposeData(io);
     }
-    if (A.owned) backend.disposeData(A.info.dataId);
-    if (B.owned) backend.disposeData(B.info.dataId);
-    return out;
+    if (left.owned) backend.disposeData(left.info.dataId);
+    if (right.owned) backend.disposeData(right.info.dataId);
+    if (!swapped) return result;
+    const out = transpose({ inputs: { x: result }, attrs: { perm: [0, 2, 1] }, backend }) as TensorInfo;
+    backend.disposeData(result.dataId);
+    return { ...out, shape: [...outBatch, M, N] };
   };
 }

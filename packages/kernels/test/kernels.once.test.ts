@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { BackendError } from '@mmc/core';
 import { registerWasmKernels, unregisterWasmKernels, WASM_KERNELS } from '@mmc/kernels';
 import { expectClose, f32, randn } from '../../../test-setup/numeric';
+import { matMulPlan } from '../src/batchMatMul';
 import { useWasmForThisFile } from './wasmForThisFile';
 
 // A *.once test: it selects the wasm backend itself and registers the kernels only inside this file.
@@ -66,7 +67,32 @@ describe('BatchMatMul', () => {
     [[1, 70, 50], true, [1, 70, 60], false], // 2-D transposed (weight gradients)
     [[1, 50, 70], false, [1, 60, 70], true],
     [[3, 2, 2], false, [3, 2, 2], false], // tiny: tfjs' own kernel
+    // run as (op(B)ᵀ·op(A)ᵀ)ᵀ: the swapped plan (asserted below)
+    [[1, 70, 20], true, [1, 70, 90], false], // weight gradient xᵀ·dy with N > M
+    [[5, 40, 13], true, [5, 40, 29], false],
+    [[1, 20, 50], false, [1, 90, 50], true],
+    [[4, 40, 10], true, [1, 40, 60], false], // swapped, with a broadcast right operand
+    [[1, 20, 2000], false, [1, 2000, 300], false], // a single plain product taken off tfjs' call (swapped)
   ];
+
+  it('matMulPlan swaps when packing op(A) instead of op(B) saves work, and only then', () => {
+    // [M, K, N, tA, tB] of the cases above: cost = transposed floats + 5 × packed floats (+ M·N when swapped)
+    expect(matMulPlan(20, 70, 90, true, false)).toBe('swapped'); // direct 1400 + 31500, swapped 6300 + 7000 + 1800
+    expect(matMulPlan(13, 40, 29, true, false)).toBe('swapped');
+    expect(matMulPlan(20, 50, 90, false, true)).toBe('swapped');
+    expect(matMulPlan(10, 40, 60, true, false)).toBe('swapped');
+    expect(matMulPlan(33, 40, 29, true, false)).toBe('direct'); // direct 1320 + 5800, swapped 1160 + 6600 + 957
+    expect(matMulPlan(50, 70, 60, true, false)).toBe('direct');
+    expect(matMulPlan(33, 40, 29, false, false)).toBe('direct');
+    // the ViT-Tiny weight gradients: fc1's xᵀ·dy swaps, fc2's hᵀ·dy does not
+    expect(matMulPlan(192, 4160, 768, true, false)).toBe('swapped');
+    expect(matMulPlan(768, 4160, 192, true, false)).toBe('direct');
+    // single plain products (tfjs' cached call) swap only when that saves ≥ 2^20 units
+    expect(matMulPlan(20, 2000, 300, false, false, true)).toBe('swapped'); // direct 3.0e6, swapped 0.85e6
+    expect(matMulPlan(20, 70, 90, false, false, true)).toBe('direct'); // direct 31500, swapped 14700: too little
+    expect(matMulPlan(192, 4160, 768, false, false, true)).toBe('swapped');
+    expect(matMulPlan(192, 4160, 192, false, false, true)).toBe('direct');
+  });
   for (const [aShape, tA, bShape, tB] of cases) {
     it(`[${aShape}]${tA ? 'ᵀ' : ''} · [${bShape}]${tB ? 'ᵀ' : ''} equals float64 loops and tfjs' kernel`, () => {
       const a64 = randn(aShape.reduce((p, d) => p * d), aShape.reduce((p, d) => p * d));
@@ -91,15 +117,19 @@ describe('BatchMatMul', () => {
     const a = tf.randomNormal([2, 3, 17, 19], 0, 1, 'float32', 1);
     const b = tf.randomNormal([2, 3, 19, 23], 0, 1, 'float32', 2);
     const w = tf.randomNormal([19, 23], 0, 1, 'float32', 3);
-    const plain = [tf.matMul(a, b), tf.matMul(w, tf.reshape(tf.slice(a, [0, 0, 0, 0], [1, 1, 17, 19]), [17, 19]), true, true)];
+    const x = tf.randomNormal([70, 20], 0, 1, 'float32', 4);
+    const dy = tf.randomNormal([70, 90], 0, 1, 'float32', 5);
+    // the last product is a rank-2 one on the swapped plan: its result [20, 90] is transposed back
+    const products = () => [tf.matMul(a, b), tf.matMul(w, tf.reshape(tf.slice(a, [0, 0, 0, 0], [1, 1, 17, 19]), [17, 19]), true, true), tf.matMul(x, dy, true)];
+    const plain = products();
     registerWasmKernels();
-    const fast = [tf.matMul(a, b), tf.matMul(w, tf.reshape(tf.slice(a, [0, 0, 0, 0], [1, 1, 17, 19]), [17, 19]), true, true)];
+    const fast = products();
     unregisterWasmKernels();
     fast.forEach((f, i) => {
       expect(f.shape).toEqual(plain[i].shape);
       expectClose(f.dataSync(), plain[i].dataSync(), 1e-4, 1e-5);
     });
-    tf.dispose([a, b, w, ...plain, ...fast]);
+    tf.dispose([a, b, w, x, dy, ...plain, ...fast]);
   });
 });
 
