@@ -58,7 +58,7 @@ const elapsed = () => `${((Date.now() - started) / 60000).toFixed(1)} min`;
 
 const report = {
   date: new Date().toISOString(),
-  machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGB: Math.round(totalmem() / 2 ** 30), node: process.version, loadavg: loadavg() },
+  machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGB: Math.round(totalmem() / 2 ** 30), node: process.version, nodeFlags: process.execArgv, loadavg: loadavg() },
   options: v,
   minutes: 0,
   tfjs: [],
@@ -72,10 +72,13 @@ function save() {
   writeFileSync(v.json, JSON.stringify(report, null, 1));
 }
 
-/** Runs one tfjs measurement in a child process, records its JSON line (or the error) in the report. */
+/**
+ * Runs one tfjs measurement in a child process (with this process' V8 flags, e.g.
+ * `--experimental-wasm-relaxed-simd`), records its JSON line (or the error) in the report.
+ */
 function measure(opts) {
   process.stderr.write(`[${elapsed()}] ${JSON.stringify(opts)}\n`);
-  const r = spawnSync(process.execPath, ['--max-old-space-size=8192', 'bench/lib/tasks.mjs', JSON.stringify(opts)], {
+  const r = spawnSync(process.execPath, [...process.execArgv, '--max-old-space-size=8192', 'bench/lib/tasks.mjs', JSON.stringify(opts)], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
     maxBuffer: 1 << 26,

@@ -6,11 +6,15 @@ import * as tf from '@tensorflow/tfjs';
  * otherwise; the results agree to float32 rounding.
  *
  * - `geluForward`: inputs `{ x }` → `[Φ(x), x·Φ(x)]`, Φ(x) = ½(1 + erf(x/√2)), same shape as x;
- * - `geluBackward`: inputs `{ dy, x, cdf }` (cdf = Φ(x)) → `dy·(Φ(x) + x·φ(x))`, φ the normal pdf.
+ * - `geluBackward`: inputs `{ dy, x, cdf }` (cdf = Φ(x)) → `dy·(Φ(x) + x·φ(x))`, φ the normal pdf;
+ * - `dotTopK`: inputs `{ train: [M, D], queries: [Nq, D] }` (float32, finite), attrs `{ k }` (1 ≤ k ≤ M)
+ *   → `[values [Nq, k] float32, indices [Nq, k] int32]`: for each query the k train rows of largest
+ *   inner product, as `tf.topk(queries · trainᵀ, k, true)` (descending; of rows tied at the k-th
+ *   value the lower ones are kept). `@mmc/eval`'s k-NN runs it on L2-normalised rows where present.
  *
- * Neither has a registered gradient: they are for hand-written backward passes (`tf.customGrad`).
+ * None has a registered gradient: the GELU pair is for hand-written backward passes (`tf.customGrad`).
  */
-export const FUSED_KERNELS = { geluForward: 'MmcGeluForward', geluBackward: 'MmcGeluBackward' } as const;
+export const FUSED_KERNELS = { geluForward: 'MmcGeluForward', geluBackward: 'MmcGeluBackward', dotTopK: 'MmcDotTopK' } as const;
 
 /**
  * Whether the active backend has a kernel named `name` (tfjs' kernel registry).

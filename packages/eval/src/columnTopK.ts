@@ -1,3 +1,5 @@
+import { sortTopKSlots } from '@mmc/core';
+
 /**
  * Top-k of every column of a row-major `[rows, cols]` matrix in one pass over memory in storage
  * order (the host-side top-k of `exactTopK` on the cpu and wasm backends, where the similarity
@@ -37,16 +39,5 @@ export function columnTopK(m: Float32Array, rows: number, cols: number, k: numbe
       floorSlot[c] = at;
     }
   }
-  const values = new Float32Array(cols * k);
-  const indices = new Int32Array(cols * k);
-  const order = Array.from({ length: k }, (_, i) => i);
-  for (let c = 0; c < cols; c++) {
-    const o = c * k;
-    order.sort((a, b) => vals[o + b] - vals[o + a] || rowsOf[o + a] - rowsOf[o + b]);
-    for (let s = 0; s < k; s++) {
-      values[o + s] = vals[o + order[s]];
-      indices[o + s] = rowsOf[o + order[s]];
-    }
-  }
-  return { values, indices };
+  return sortTopKSlots(vals, rowsOf, cols, k);
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertInteger, describe, formatShape, l2Normalize, ShapeError, ValueError } from '@mmc/core';
+import { assertInteger, describe, formatShape, FUSED_KERNELS, hasBackendKernel, l2Normalize, ShapeError, ValueError } from '@mmc/core';
 import { columnTopK } from './columnTopK.js';
 import { hostValues } from './hostValues.js';
 import { assertFiniteRows, inputShape, toFloatTensor, type ArrayInput } from './ndarray.js';
@@ -8,7 +8,11 @@ import { assertFiniteRows, inputShape, toFloatTensor, type ArrayInput } from './
 export interface KnnSearchOptions {
   /** Neighbours per query. Default 20. */
   k?: number;
-  /** Test rows per similarity step. Default: ≈ 16M similarity entries per step, between 1 and 1024 rows. */
+  /**
+   * Test rows per similarity step. Default: ≈ 16M similarity entries per step, between 1 and 1024
+   * rows; all test rows in one step where the backend has `@mmc/core`'s `FUSED_KERNELS.dotTopK`
+   * (`@mmc/kernels` on wasm), which never stores the similarity matrix.
+   */
   chunkSize?: number;
 }
 
@@ -58,6 +62,10 @@ export function exactTopK(
 ): void {
   const { nTrain, nTest, D } = sizes;
   if (nTest === 0) return;
+  if (hasBackendKernel(FUSED_KERNELS.dotTopK)) {
+    fusedTopK(trainFeatures, testFeatures, nTest, D, k, chunkSize ?? nTest, onChunk);
+    return;
+  }
   const rows = chunkSize ?? Math.max(1, Math.min(1024, Math.floor((1 << 24) / nTrain)));
   // Backends whose tensors live in host memory: similarities as train · queryᵀ (the small query
   // block is the GEMM's packed operand: ~15 % faster on wasm) and the top-k on the host in one
@@ -82,15 +90,46 @@ export function exactTopK(
         }
         continue;
       }
-      const [valT, idxT] = tf.tidy(() => {
+      const topk = tf.tidy(() => {
         const q = l2Normalize(tf.slice(test, [r0, 0], [c, D]));
         const { values, indices } = tf.topk(tf.matMul(q, train), k, true);
         return [values, indices];
       });
-      const vals = valT.dataSync() as Float32Array;
-      const idx = idxT.dataSync() as Int32Array;
-      tf.dispose([valT, idxT]);
-      onChunk(r0, c, vals, idx);
+      deliver(r0, c, topk, onChunk);
+    }
+  } finally {
+    tf.dispose([train, test]);
+  }
+}
+
+/** Reads a chunk's `[values, indices]` top-k tensors, disposes them and hands them to `onChunk`. */
+function deliver(r0: number, c: number, [valT, idxT]: tf.Tensor[], onChunk: (r0: number, c: number, values: Float32Array, indices: Int32Array) => void): void {
+  const vals = valT.dataSync() as Float32Array;
+  const idx = idxT.dataSync() as Int32Array;
+  tf.dispose([valT, idxT]);
+  onChunk(r0, c, vals, idx);
+}
+
+/** {@link exactTopK} on the backend's `FUSED_KERNELS.dotTopK` kernel over L2-normalised rows, `rows` test rows per call. */
+function fusedTopK(
+  trainFeatures: ArrayInput,
+  testFeatures: ArrayInput,
+  nTest: number,
+  D: number,
+  k: number,
+  rows: number,
+  onChunk: (r0: number, c: number, values: Float32Array, indices: Int32Array) => void,
+): void {
+  const train = tf.tidy(() => l2Normalize(toFloatTensor(trainFeatures)));
+  const test = tf.tidy(() => l2Normalize(toFloatTensor(testFeatures)));
+  try {
+    for (let r0 = 0; r0 < nTest; r0 += rows) {
+      const c = Math.min(rows, nTest - r0);
+      const topk = tf.tidy(() => {
+        const queries = c === nTest ? test : tf.slice(test, [r0, 0], [c, D]);
+        return tf.engine().runKernel(FUSED_KERNELS.dotTopK, { train, queries }, { k }) as tf.Tensor[];
+      });
+      deliver(r0, c, topk, onChunk);
     }
   } finally {
     tf.dispose([train, test]);

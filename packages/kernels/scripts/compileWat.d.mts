@@ -1,2 +1,1 @@
-/** wat → wasm bytes with wabt (SIMD on). */
-export function compileElementwiseWat(source: string): Promise<Uint8Array>;
+export function compileWat(source: string, name?: string): Promise<Uint8Array>;

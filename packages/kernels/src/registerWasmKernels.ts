@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BackendError, FUSED_KERNELS } from '@mmc/core';
 import { makeBatchMatMul } from './batchMatMul.js';
+import { dotTopKEngine, dotTopKKernel } from './dotTopK.js';
 import { elementwiseModule, geluBackwardKernel, geluForwardKernel, makeLeadingReduce, makeUnarySimd } from './elementwise.js';
 import { makeGatherV2 } from './gather.js';
 import { makeIdentity } from './identity.js';
@@ -10,7 +11,7 @@ import { makeSlice, makeSplitV } from './slice.js';
 export const WASM_KERNELS = ['BatchMatMul', 'GatherV2', 'Identity', 'Slice', 'SplitV', 'Exp', 'Erf', 'Sum', 'Mean'] as const;
 
 /** The fused kernels {@link registerWasmKernels} adds (names from `@mmc/core`'s `FUSED_KERNELS`), which `@mmc/models` runs where present. */
-export const WASM_FUSED_KERNELS = [FUSED_KERNELS.geluForward, FUSED_KERNELS.geluBackward] as const;
+export const WASM_FUSED_KERNELS = [FUSED_KERNELS.geluForward, FUSED_KERNELS.geluBackward, FUSED_KERNELS.dotTopK] as const;
 
 let originals: Map<string, tf.KernelConfig> | null = null;
 
@@ -28,9 +29,12 @@ let originals: Map<string, tf.KernelConfig> | null = null;
  * - `Sum` and `Mean` over leading axes (bias gradients, BatchNorm): SIMD column sums in place
  *   (tfjs transposes the reduced axes to the end first).
  *
- * and adds two fused kernels, {@link WASM_FUSED_KERNELS}: exact GELU's forward (Φ(u) and u·Φ(u))
+ * and adds three fused kernels, {@link WASM_FUSED_KERNELS}: exact GELU's forward (Φ(u) and u·Φ(u))
  * and backward in one SIMD pass each, which `@mmc/models`' transformer blocks use when present
- * (only where the engine has wasm SIMD).
+ * (only where the engine has wasm SIMD), and `dotTopK`, the exact top-k by inner product that
+ * `@mmc/eval`'s k-NN uses when present: a register-tiled SIMD product with the top-k folded in, on
+ * the wasm backend's thread count (Node: worker threads on a shared memory; only where the engine
+ * has wasm SIMD and shared memory; fused multiply-add where it has relaxed SIMD).
  *
  * Global (tfjs has one kernel registry) and idempotent; {@link unregisterWasmKernels} restores
  * tfjs' kernels. Needs the wasm backend's kernels registered first (import
@@ -81,6 +85,9 @@ export function registerWasmKernels(): boolean {
   if (elementwiseModule() != null) {
     tf.registerKernel({ kernelName: FUSED_KERNELS.geluForward, backendName: 'wasm', kernelFunc: geluForwardKernel as unknown as tf.KernelFunc });
     tf.registerKernel({ kernelName: FUSED_KERNELS.geluBackward, backendName: 'wasm', kernelFunc: geluBackwardKernel as unknown as tf.KernelFunc });
+  }
+  if (dotTopKEngine() != null) {
+    tf.registerKernel({ kernelName: FUSED_KERNELS.dotTopK, backendName: 'wasm', kernelFunc: dotTopKKernel as unknown as tf.KernelFunc });
   }
   originals = saved;
   return true;

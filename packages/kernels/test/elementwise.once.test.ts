@@ -7,7 +7,7 @@ import { registerWasmKernels, unregisterWasmKernels, WASM_FUSED_KERNELS } from '
 import { ELEMENTWISE_WASM_BASE64 } from '../src/elementwiseWasm';
 import { applyElementwise, columnSums, elementwiseModule } from '../src/elementwise';
 import { erf64 } from '../../models/test/reference';
-import { compileElementwiseWat } from '../scripts/compileWat.mjs';
+import { compileWat } from '../scripts/compileWat.mjs';
 import { randn } from '../../../test-setup/numeric';
 import { useWasmForThisFile } from './wasmForThisFile';
 
@@ -33,7 +33,7 @@ const grid = (lo: number, hi: number, n: number) => Float32Array.from({ length: 
 describe('the element-wise wasm module', () => {
   it('src/elementwiseWasm.ts is the compiled wasm/elementwise.wat (run npm run build:wasm -w @mmc/kernels after editing it)', async () => {
     const wat = readFileSync(fileURLToPath(new URL('../wasm/elementwise.wat', import.meta.url)), 'utf8');
-    const bytes = await compileElementwiseWat(wat);
+    const bytes = await compileWat(wat, "elementwise.wat");
     expect(Buffer.from(bytes).toString('base64')).toBe(ELEMENTWISE_WASM_BASE64);
   });
 
@@ -187,7 +187,7 @@ describe('fused GELU kernels', () => {
     registerWasmKernels();
     expect(hasBackendKernel(FUSED_KERNELS.geluForward)).toBe(true);
     expect(hasBackendKernel(FUSED_KERNELS.geluBackward)).toBe(true);
-    expect([...WASM_FUSED_KERNELS]).toEqual([FUSED_KERNELS.geluForward, FUSED_KERNELS.geluBackward]);
+    expect([...WASM_FUSED_KERNELS]).toEqual([FUSED_KERNELS.geluForward, FUSED_KERNELS.geluBackward, FUSED_KERNELS.dotTopK]);
     unregisterWasmKernels();
     expect(hasBackendKernel(FUSED_KERNELS.geluForward)).toBe(false);
     expect(hasBackendKernel(FUSED_KERNELS.geluBackward)).toBe(false);

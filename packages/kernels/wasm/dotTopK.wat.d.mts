@@ -1,0 +1,1 @@
+export function dotTopKWat(options: { relaxed: boolean }): string;
