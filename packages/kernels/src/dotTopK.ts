@@ -43,6 +43,8 @@ export interface DotTopKEngine {
   /** Whether this is the relaxed-SIMD build (fused multiply-add). */
   relaxed: boolean;
   workers: number;
+  /** Set when a worker did not start: no further ones are tried (each try could block for WORKER_START_MS). */
+  workersFailed?: boolean;
 }
 
 let engine: DotTopKEngine | null | undefined;
@@ -82,7 +84,7 @@ const control = (e: DotTopKEngine, i: number) => new Int32Array(e.memory.buffer,
 /** Starts worker threads until there are `threads − 1` (fewer if one does not start); returns how many threads can run. */
 function ensureWorkers(e: DotTopKEngine, threads: number): number {
   const wt = threads > 1 ? workerThreads() : null;
-  while (wt != null && e.workers < threads - 1) {
+  while (wt != null && !e.workersFailed && e.workers < threads - 1) {
     const i = e.workers + 1;
     const c = control(e, i);
     c.fill(0);
@@ -91,9 +93,10 @@ function ensureWorkers(e: DotTopKEngine, threads: number): number {
     Atomics.wait(c, 2, 0, WORKER_START_MS);
     if (Atomics.load(c, 2) !== 1) {
       void worker.terminate();
-      break;
+      e.workersFailed = true;
+    } else {
+      e.workers = i;
     }
-    e.workers = i;
   }
   return Math.min(threads, e.workers + 1);
 }
