@@ -5,7 +5,7 @@
  *
  *   node bench/run.mjs [--only train,knn,simdist,segment,leak] [--backends wasm,cpu]
  *     [--configs tiny32,tiny64,small32,small64] [--cpu-configs tiny32] [--batch 32] [--head-hidden 512]
- *     [--repeats 5] [--warmup 2] [--cpu-repeats 2] [--cpu-tasks train] [--kernels both|on|off] [--threads 1,2] [--leak-steps 500]
+ *     [--repeats 5] [--warmup 2] [--cpu-repeats 2] [--cpu-tasks train] [--kernels both|on|off] [--gemm on|off] [--threads 1,2] [--leak-steps 500]
  *     [--torch auto|off] [--json bench/results/latest.json] [--quick]
  *
  * Every tfjs measurement runs in its own process (bench/lib/tasks.mjs); PyTorch runs
@@ -36,6 +36,7 @@ const { values: v } = parseArgs({
     'cpu-repeats': { type: 'string', default: '2' },
     'cpu-tasks': { type: 'string', default: 'train' },
     kernels: { type: 'string', default: 'both' },
+    gemm: { type: 'string', default: 'on' },
     threads: { type: 'string', default: '1,2' },
     'leak-steps': { type: 'string', default: '500' },
     torch: { type: 'string', default: 'auto' },
@@ -98,14 +99,14 @@ function measure(opts) {
 report.torch = runTorch();
 save();
 
-// wasm runs with and without @mmc/kernels (--kernels) and at each thread count (--threads: XNNPACK's pool, useBackend's `threads`).
+// wasm runs with and without @mmc/kernels (--kernels; --gemm off keeps its matMuls on XNNPACK) and at each thread count (--threads: XNNPACK's pool, useBackend's `threads`).
 const kernelVariants = v.kernels === 'both' ? [false, true] : [v.kernels === 'on'];
 const variants = (backend) =>
   backend !== 'wasm' ? [{ kernels: false, threads: 1 }] : list(v.threads).map(Number).flatMap((threads) => kernelVariants.map((kernels) => ({ kernels, threads })));
 for (const backend of list(v.backends)) {
   const cpu = backend === 'cpu';
   for (const { kernels, threads } of variants(backend)) {
-    const base = { backend, kernels, threads, repeats: cpu ? num('cpu-repeats') : num('repeats') };
+    const base = { backend, kernels, ...(kernels && v.gemm === 'off' ? { gemm: false } : {}), threads, repeats: cpu ? num('cpu-repeats') : num('repeats') };
     if (only.has('train') && (!cpu || cpuTasks.has('train'))) {
       for (const config of cpu ? list(v['cpu-configs']) : configs) {
         measure({ ...base, task: 'train', config, batch: num('batch'), headHidden: num('head-hidden'), warmup: cpu ? 0 : num('warmup') });

@@ -9,7 +9,7 @@ function torchFigure(torch, task, config) {
 }
 
 /** Backend label: `wasm`, `wasm + @mmc/kernels`, `…, 2 threads`. */
-const backendLabel = (run) => `${run.backend}${run.kernels ? ' + @mmc/kernels' : ''}${(run.threads ?? 1) > 1 ? `, ${run.threads} threads` : ''}`;
+const backendLabel = (run) => `${run.backend}${run.kernels ? ` + @mmc/kernels${run.gemm === false ? ' (matMul on XNNPACK)' : ''}` : ''}${(run.threads ?? 1) > 1 ? `, ${run.threads} threads` : ''}`;
 
 const ratio = (a, b) => (a && b ? `${(a.median / b.median).toFixed(2)}×` : '–');
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // One benchmark measurement in a fresh process (fresh wasm heap, its own peak RSS), run by
 // bench/run.mjs:  node bench/lib/tasks.mjs '<json options>'  →  one JSON line on stdout.
-// Options: { task, backend, kernels, threads, config, batch, headHidden, repeats, warmup, steps }.
+// Options: { task, backend, kernels, gemm, threads, config, batch, headHidden, repeats, warmup, steps }.
 import * as tf from '@tensorflow/tfjs';
 import { createRng, useBackend } from '@mmc/core';
 import { scenes } from '@mmc/data';
@@ -14,7 +14,7 @@ const o = JSON.parse(process.argv[2] ?? '{}');
 const backend = await useBackend(o.backend ?? 'wasm', o.backend === 'wasm' && o.threads ? { threads: o.threads } : {});
 if (o.kernels) {
   const { registerWasmKernels } = await import('@mmc/kernels');
-  registerWasmKernels();
+  registerWasmKernels({ gemm: o.gemm !== false });
 }
 
 /** Seeded standard-normal float32 rows (host side, identical on every backend). */

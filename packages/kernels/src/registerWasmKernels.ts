@@ -1,14 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { BackendError, FUSED_KERNELS } from '@mmc/core';
-import { makeBatchMatMul } from './batchMatMul.js';
-import { dotTopKEngine, dotTopKKernel } from './dotTopK.js';
+import { makeBatchMatMul, makeFusedMatMul } from './batchMatMul.js';
+import { dotTopKKernel } from './dotTopK.js';
 import { elementwiseModule, geluBackwardKernel, geluForwardKernel, makeLeadingReduce, makeUnarySimd } from './elementwise.js';
 import { makeGatherV2 } from './gather.js';
 import { makeIdentity } from './identity.js';
 import { makeSlice, makeSplitV } from './slice.js';
+import { tiledEngine } from './tiledEngine.js';
 
 /** The kernels {@link registerWasmKernels} replaces. */
-export const WASM_KERNELS = ['BatchMatMul', 'GatherV2', 'Identity', 'Slice', 'SplitV', 'Exp', 'Erf', 'Sum', 'Mean'] as const;
+export const WASM_KERNELS = ['BatchMatMul', '_FusedMatMul', 'GatherV2', 'Identity', 'Slice', 'SplitV', 'Exp', 'Erf', 'Sum', 'Mean'] as const;
 
 /** The fused kernels {@link registerWasmKernels} adds (names from `@mmc/core`'s `FUSED_KERNELS`), which `@mmc/models` runs where present. */
 export const WASM_FUSED_KERNELS = [FUSED_KERNELS.geluForward, FUSED_KERNELS.geluBackward, FUSED_KERNELS.dotTopK] as const;
@@ -16,11 +17,14 @@ export const WASM_FUSED_KERNELS = [FUSED_KERNELS.geluForward, FUSED_KERNELS.gelu
 let originals: Map<string, tf.KernelConfig> | null = null;
 
 /**
- * Replaces nine kernels of tfjs' wasm backend (@tensorflow/tfjs-backend-wasm 4.x) with faster
+ * Replaces ten kernels of tfjs' wasm backend (@tensorflow/tfjs-backend-wasm 4.x) with faster
  * ones; results are the same up to float32 summation order (and, for Exp/Erf, rounding):
  *
- * - `BatchMatMul`: batched and transposed products on XNNPACK's SIMD GEMM, one call per batch
- *   element on views of the heap (tfjs runs them in a scalar loop, 7–20× slower);
+ * - `BatchMatMul` and `_FusedMatMul` (bias, no activation): every float32 product on our own
+ *   register-tiled SIMD GEMM with worker threads where the engine has wasm SIMD and shared
+ *   memory (Node; cross-origin-isolated pages), 1.2–1.6× XNNPACK's speed per thread; elsewhere
+ *   batched and transposed products on XNNPACK, one call per batch element on views of the heap
+ *   (tfjs runs them in a scalar loop, 7–20× slower) and `_FusedMatMul` left to tfjs;
  * - `GatherV2`: copies whole rows (tfjs computes an index per element, ~30 ns each);
  * - `Identity`: shares memory instead of copying (tfjs clones every tensor a gradient saves);
  * - `Slice` and `SplitV`: copy from the heap in place (tfjs copies the whole input first);
@@ -40,6 +44,8 @@ let originals: Map<string, tf.KernelConfig> | null = null;
  * tfjs' kernels. Needs the wasm backend's kernels registered first (import
  * `@tensorflow/tfjs-backend-wasm`, e.g. through `useBackend('wasm')`); other backends are untouched.
  *
+ * @param options `gemm: false` keeps the matMuls on XNNPACK even where our GEMM could run (to
+ *   compare the two; default true)
  * @returns true when it registered, false when already registered
  * @throws BackendError when tfjs-backend-wasm's kernels are not registered
  * @example
@@ -49,7 +55,7 @@ let originals: Map<string, tf.KernelConfig> | null = null;
  * await train(recipe, data, { steps: 100, batchSize: 32 }); // attention's matMuls on XNNPACK
  * ```
  */
-export function registerWasmKernels(): boolean {
+export function registerWasmKernels(options: { gemm?: boolean } = {}): boolean {
   if (originals) return false;
   const saved = new Map<string, tf.KernelConfig>();
   for (const name of WASM_KERNELS) {
@@ -66,8 +72,11 @@ export function registerWasmKernels(): boolean {
   if (transpose == null) throw new BackendError("registerWasmKernels: the wasm backend's Transpose kernel is not registered", '@tensorflow/tfjs-backend-wasm');
   type F = Parameters<typeof makeIdentity>[0];
   const original = (name: string) => (saved.get(name) as tf.KernelConfig).kernelFunc as unknown as F;
+  const engine = tiledEngine();
+  const gemmEngine = options.gemm === false ? null : engine;
   const replacements: Record<(typeof WASM_KERNELS)[number], unknown> = {
-    BatchMatMul: makeBatchMatMul(original('BatchMatMul'), transpose.kernelFunc as unknown as F),
+    BatchMatMul: makeBatchMatMul(original('BatchMatMul'), transpose.kernelFunc as unknown as F, gemmEngine),
+    _FusedMatMul: makeFusedMatMul(original('_FusedMatMul'), gemmEngine),
     GatherV2: makeGatherV2(original('GatherV2')),
     Identity: makeIdentity(original('Identity')),
     Slice: makeSlice(original('Slice')),
@@ -86,7 +95,7 @@ export function registerWasmKernels(): boolean {
     tf.registerKernel({ kernelName: FUSED_KERNELS.geluForward, backendName: 'wasm', kernelFunc: geluForwardKernel as unknown as tf.KernelFunc });
     tf.registerKernel({ kernelName: FUSED_KERNELS.geluBackward, backendName: 'wasm', kernelFunc: geluBackwardKernel as unknown as tf.KernelFunc });
   }
-  if (dotTopKEngine() != null) {
+  if (engine != null) {
     tf.registerKernel({ kernelName: FUSED_KERNELS.dotTopK, backendName: 'wasm', kernelFunc: dotTopKKernel as unknown as tf.KernelFunc });
   }
   originals = saved;

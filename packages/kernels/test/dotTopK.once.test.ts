@@ -4,10 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { BackendError, FUSED_KERNELS, hasBackendKernel } from '@mmc/core';
 import { knnSearch } from '@mmc/eval';
 import { registerWasmKernels, unregisterWasmKernels, WASM_FUSED_KERNELS } from '@mmc/kernels';
-import { DOT_TOPK_RELAXED_WASM_BASE64, DOT_TOPK_WASM_BASE64 } from '../src/dotTopKWasm';
-import { dotTopK, dotTopKEngine, type DotTopKEngine } from '../src/dotTopK';
+import { MATMUL_RELAXED_WASM_BASE64, MATMUL_WASM_BASE64 } from '../src/matmulWasm';
+import { dotTopK } from '../src/dotTopK';
+import { engineFromBytes, tiledEngine, type TiledEngine } from '../src/tiledEngine';
 import { compileWat } from '../scripts/compileWat.mjs';
-import { dotTopKWat } from '../wasm/dotTopK.wat.mjs';
+import { matmulWat } from '../wasm/matmul.wat.mjs';
 import { randn } from '../../../test-setup/numeric';
 import { useWasmForThisFile } from './wasmForThisFile';
 
@@ -17,19 +18,14 @@ useWasmForThisFile();
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 
 /** An engine on one build of the module (the package picks one per engine; both are tested here). */
-function engineOf(base64: string, relaxed: boolean): DotTopKEngine {
-  const module = new WebAssembly.Module(Uint8Array.from(Buffer.from(base64, 'base64')));
-  const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
-  const { exports } = new WebAssembly.Instance(module, { env: { memory } });
-  return { module, memory, topk: (exports as unknown as { topk: DotTopKEngine['topk'] }).topk, relaxed, workers: 0 };
-}
+const engineOf = (base64: string, relaxed: boolean): TiledEngine => engineFromBytes(Uint8Array.from(Buffer.from(base64, 'base64')), relaxed);
 
 // Node 20 validates relaxed SIMD only behind this V8 flag (Node ≥ 22 by default); set in this test
 // process so that both builds are tested on every Node the project supports.
 setFlagsFromString('--experimental-wasm-relaxed-simd');
-const builds: [string, () => DotTopKEngine][] = [
-  ['baseline SIMD', () => engineOf(DOT_TOPK_WASM_BASE64, false)],
-  ['relaxed SIMD', () => engineOf(DOT_TOPK_RELAXED_WASM_BASE64, true)],
+const builds: [string, () => TiledEngine][] = [
+  ['baseline SIMD', () => engineOf(MATMUL_WASM_BASE64, false)],
+  ['relaxed SIMD', () => engineOf(MATMUL_RELAXED_WASM_BASE64, true)],
 ];
 
 /** Values on a grid of 1/8 in [−1, 1]: every dot product of D ≤ 64 of them is exact in float32, and many tie. */
@@ -58,9 +54,9 @@ function topK64(train: Float32Array, M: number, q: Float32Array, Nq: number, D: 
 }
 
 describe('the dot-product top-k wasm module', () => {
-  it('src/dotTopKWasm.ts holds wasm/dotTopK.wat.mjs compiled, both builds (run npm run build:wasm -w @mmc/kernels after editing it)', async () => {
-    expect(b64(await compileWat(dotTopKWat({ relaxed: true }), 'dotTopK.wat'))).toBe(DOT_TOPK_RELAXED_WASM_BASE64);
-    expect(b64(await compileWat(dotTopKWat({ relaxed: false }), 'dotTopK.wat'))).toBe(DOT_TOPK_WASM_BASE64);
+  it('src/matmulWasm.ts holds wasm/matmul.wat.mjs (top-k and GEMM) compiled, both builds (run npm run build:wasm -w @mmc/kernels after editing it)', async () => {
+    expect(b64(await compileWat(matmulWat({ relaxed: true }), 'matmul.wat'))).toBe(MATMUL_RELAXED_WASM_BASE64);
+    expect(b64(await compileWat(matmulWat({ relaxed: false }), 'matmul.wat'))).toBe(MATMUL_WASM_BASE64);
   });
 
   for (const [name, build] of builds) {
@@ -116,7 +112,7 @@ describe('the dot-product top-k wasm module', () => {
 
 describe('the MmcDotTopK kernel on the wasm backend', () => {
   it('is registered with the other kernels where the engine has SIMD and shared memory, and removed with them', () => {
-    expect(dotTopKEngine()).not.toBeNull();
+    expect(tiledEngine()).not.toBeNull();
     expect(WASM_FUSED_KERNELS).toContain(FUSED_KERNELS.dotTopK);
     registerWasmKernels();
     expect(hasBackendKernel(FUSED_KERNELS.dotTopK)).toBe(true);

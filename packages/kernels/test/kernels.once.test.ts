@@ -4,6 +4,7 @@ import { BackendError } from '@mmc/core';
 import { registerWasmKernels, unregisterWasmKernels, WASM_KERNELS } from '@mmc/kernels';
 import { expectClose, f32, randn } from '../../../test-setup/numeric';
 import { matMulPlan } from '../src/batchMatMul';
+import { dimsOf, gemm64 } from './gemm64';
 import { useWasmForThisFile } from './wasmForThisFile';
 
 // A *.once test: it selects the wasm backend itself and registers the kernels only inside this file.
@@ -13,27 +14,11 @@ useWasmForThisFile();
 function matMul64(a: Float64Array, aShape: number[], tA: boolean, b: Float64Array, bShape: number[], tB: boolean) {
   const [ba, a1, a2] = aShape;
   const [bb, b1, b2] = bShape;
-  const M = tA ? a2 : a1;
-  const K = tA ? a1 : a2;
-  const N = tB ? b1 : b2;
-  const batch = Math.max(ba, bb);
-  const out = new Float64Array(batch * M * N);
-  for (let i = 0; i < batch; i++) {
-    const oa = (ba === 1 ? 0 : i) * a1 * a2;
-    const ob = (bb === 1 ? 0 : i) * b1 * b2;
-    for (let m = 0; m < M; m++) {
-      for (let n = 0; n < N; n++) {
-        let s = 0;
-        for (let k = 0; k < K; k++) s += a[oa + (tA ? k * a2 + m : m * a2 + k)] * b[ob + (tB ? n * b2 + k : k * b2 + n)];
-        out[(i * M + m) * N + n] = s;
-      }
-    }
-  }
-  return out;
+  return gemm64(a, b, null, dimsOf(tA ? a2 : a1, tA ? a1 : a2, tB ? b1 : b2, tA, tB, ba, bb));
 }
 
 describe('registerWasmKernels', () => {
-  it('swaps the five kernels and unregisterWasmKernels puts tfjs-backend-wasm’s back', () => {
+  it('swaps the kernels and unregisterWasmKernels puts tfjs-backend-wasm’s back', () => {
     const before = WASM_KERNELS.map((n) => tf.getKernel(n, 'wasm')?.kernelFunc);
     expect(registerWasmKernels()).toBe(true);
     expect(registerWasmKernels()).toBe(false);
@@ -93,14 +78,14 @@ describe('BatchMatMul', () => {
     expect(matMulPlan(192, 4160, 768, false, false, true)).toBe('swapped');
     expect(matMulPlan(192, 4160, 192, false, false, true)).toBe('direct');
   });
-  for (const [aShape, tA, bShape, tB] of cases) {
-    it(`[${aShape}]${tA ? 'ᵀ' : ''} · [${bShape}]${tB ? 'ᵀ' : ''} equals float64 loops and tfjs' kernel`, () => {
+  for (const [aShape, tA, bShape, tB] of cases) for (const gemm of [true, false]) {
+    it(`[${aShape}]${tA ? 'ᵀ' : ''} · [${bShape}]${tB ? 'ᵀ' : ''} equals float64 loops and tfjs' kernel (${gemm ? 'our GEMM' : 'XNNPACK'})`, () => {
       const a64 = randn(aShape.reduce((p, d) => p * d), aShape.reduce((p, d) => p * d));
       const b64 = randn(7 + bShape[1], bShape.reduce((p, d) => p * d));
       const a = tf.tensor3d(f32(a64), aShape as [number, number, number]);
       const b = tf.tensor3d(f32(b64), bShape as [number, number, number]);
       const plain = tf.matMul(a, b, tA, tB);
-      registerWasmKernels();
+      registerWasmKernels({ gemm });
       const numBefore = tf.memory().numTensors;
       const fast = tf.matMul(a, b, tA, tB);
       expect(tf.memory().numTensors).toBe(numBefore + 1);
@@ -113,7 +98,7 @@ describe('BatchMatMul', () => {
     });
   }
 
-  it('rank-4 batches and rank-2 operands keep their output shapes', () => {
+  for (const gemm of [true, false]) it(`rank-4 batches and rank-2 operands keep their output shapes (${gemm ? 'our GEMM' : 'XNNPACK'})`, () => {
     const a = tf.randomNormal([2, 3, 17, 19], 0, 1, 'float32', 1);
     const b = tf.randomNormal([2, 3, 19, 23], 0, 1, 'float32', 2);
     const w = tf.randomNormal([19, 23], 0, 1, 'float32', 3);
@@ -122,7 +107,7 @@ describe('BatchMatMul', () => {
     // the last product is a rank-2 one on the swapped plan: its result [20, 90] is transposed back
     const products = () => [tf.matMul(a, b), tf.matMul(w, tf.reshape(tf.slice(a, [0, 0, 0, 0], [1, 1, 17, 19]), [17, 19]), true, true), tf.matMul(x, dy, true)];
     const plain = products();
-    registerWasmKernels();
+    registerWasmKernels({ gemm });
     const fast = products();
     unregisterWasmKernels();
     fast.forEach((f, i) => {

@@ -1,12 +1,13 @@
-// @mmc/kernels: the WebAssembly text of the dot-product top-k module (src/dotTopK.ts, the `MmcDotTopK` kernel), hand-written
+// @mmc/kernels: the WebAssembly text of the dot-product top-k functions (src/dotTopK.ts, the `MmcDotTopK` kernel), hand-written
 // here as a template because it comes in two variants that differ in one instruction: the
 // multiply-add of the GEMM tile is `f32x4.relaxed_madd` (one fused multiply-add, relaxed SIMD) or
 // `f32x4.mul` + `f32x4.add` (baseline SIMD, for engines without relaxed SIMD). Build:
-// `npm run build:wasm -w @mmc/kernels` (scripts/build-wasm.mjs) writes src/dotTopKWasm.ts; a
+// `npm run build:wasm -w @mmc/kernels` (scripts/build-wasm.mjs) writes src/matmulWasm.ts; a
 // test checks the two agree.
 //
-// The module imports a shared memory (env.memory) so that worker threads run the same function on
-// other query ranges. All pointers are byte offsets into it.
+// wasm/matmul.wat.mjs puts these functions and the GEMM's (gemm.wat.mjs) into one module that
+// imports a shared memory (env.memory), so that worker threads run the same function on other
+// query ranges. All pointers are byte offsets into it.
 //
 // topk(train, M, D, q, q0, q1, k, nc, scratch, ov, or):
 //   train   [M4, D] float32 rows (M4 = M rounded up to 4; rows M.. are padding, never reported)
@@ -20,14 +21,12 @@
 // column's floor (the k-th best value so far) are the tile's values offered to the slots in row
 // order, exactly as columnTopK in @mmc/eval does it.
 
-/** @param {{ relaxed: boolean }} options */
-export function dotTopKWat({ relaxed }) {
-  const madd = (a, b, c) => (relaxed ? `(f32x4.relaxed_madd ${a} ${b} ${c})` : `(f32x4.add ${c} (f32x4.mul ${a} ${b}))`);
-  const acc = [0, 1, 2, 3].flatMap((i) => [0, 1].map((j) => `$c${i}${j}`));
-  const rowAddr = (i) => (i === 0 ? '(local.get $a)' : `(i32.add (local.get $a) (local.get $rs${i}))`);
-  return `(module
-  (import "env" "memory" (memory 1 65536 shared))
+import { TILE_ACCUMULATORS, tileLocals, tileStep } from './tile.wat.mjs';
 
+/** @param {{ relaxed: boolean }} options @returns {string} the functions, for a module that imports a memory */
+export function dotTopKFuncs(options) {
+  const acc = TILE_ACCUMULATORS;
+  return `
   ;; Puts (v, row) into the slot holding the column's floor, then finds the new floor: the least
   ;; value, and among equal values the highest row (evicted first, so lower rows are kept).
   (func $insert (param $v f32) (param $row i32) (param $vp i32) (param $rp i32) (param $k i32) (param $fp i32) (param $sp i32)
@@ -57,8 +56,7 @@ export function dotTopKWat({ relaxed }) {
   (func $block (param $train i32) (param $r i32) (param $M i32) (param $stride i32) (param $scratch i32) (param $P i32)
                (param $floor i32) (param $slot i32) (param $tile i32) (param $qs i32) (param $ov i32) (param $or i32) (param $k i32)
     (local $p i32) (local $a i32) (local $b i32) (local $e i32) (local $j i32) (local $i i32) (local $col i32) (local $row i32)
-    (local $slots i32) (local $v f32) (local $rs1 i32) (local $rs2 i32) (local $rs3 i32) (local $x v128) (local $b0 v128) (local $b1 v128)
-    ${acc.map((c) => `(local ${c} v128)`).join(' ')}
+    (local $slots i32) (local $v f32) ${tileLocals()}
     (local.set $slots (i32.shl (local.get $k) (i32.const 2)))
     (local.set $rs1 (local.get $stride))
     (local.set $rs2 (i32.shl (local.get $stride) (i32.const 1)))
@@ -72,15 +70,7 @@ export function dotTopKWat({ relaxed }) {
       (local.set $e (i32.add (local.get $a) (local.get $stride)))
       (block $kdone (loop $kloop
         (br_if $kdone (i32.ge_u (local.get $a) (local.get $e)))
-        (local.set $b0 (v128.load (local.get $b)))
-        (local.set $b1 (v128.load offset=16 (local.get $b)))
-        ${[0, 1, 2, 3]
-          .map(
-            (i) => `(local.set $x (v128.load32_splat ${rowAddr(i)}))
-        (local.set $c${i}0 ${madd('(local.get $x)', '(local.get $b0)', `(local.get $c${i}0)`)})
-        (local.set $c${i}1 ${madd('(local.get $x)', '(local.get $b1)', `(local.get $c${i}1)`)})`,
-          )
-          .join('\n            ')}
+        ${tileStep(options, '$a', '$b')}
         (local.set $a (i32.add (local.get $a) (i32.const 4)))
         (local.set $b (i32.add (local.get $b) (i32.const 32)))
         (br $kloop)))
@@ -181,6 +171,6 @@ export function dotTopKWat({ relaxed }) {
         (local.set $r (i32.add (local.get $r) (i32.const 4)))
         (br $rloop)))
       (local.set $qs (i32.add (local.get $qs) (local.get $n)))
-      (br $qloop)))))
+      (br $qloop))))
 `;
 }

@@ -1,1 +1,0 @@
-export function dotTopKWat(options: { relaxed: boolean }): string;

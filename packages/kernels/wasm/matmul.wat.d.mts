@@ -1,0 +1,1 @@
+export function matmulWat(options: { relaxed: boolean }): string;
