@@ -6,6 +6,12 @@ import { asWasmBackend, heapOffset, registerView, type TensorInfo, type WasmBack
 
 /** Below this many multiply-adds per batch element the per-call overhead outweighs XNNPACK. */
 const MIN_WORK = 8192;
+/**
+ * Below this many multiply-adds a single plain product stays on XNNPACK even where our GEMM runs:
+ * there the copies and waking a worker thread cost what the faster tile saves (measured here at 2
+ * threads: `[2080, 64]·[64, 64]` 0.83 ms ours against 0.57 ms, parity at `[2080, 64]·[64, 256]`).
+ */
+const MIN_GEMM_WORK = 2 ** 25;
 
 type KernelFunc = (args: { inputs: Record<string, TensorInfo>; attrs?: Record<string, unknown>; backend: unknown }) => TensorInfo | TensorInfo[];
 type WasmMatMul = (aId: number, aShape: Uint8Array, aRank: number, bId: number, bShape: Uint8Array, bRank: number, ta: boolean, tb: boolean, outId: number) => void;
@@ -67,6 +73,7 @@ function runProduct(engine: TiledEngine, backend: WasmBackend, a: TensorInfo, b:
 /**
  * A `BatchMatMul` kernel for tfjs' wasm backend. Where the product module exists (`engine`: wasm
  * SIMD and shared memory) and {@link gemmRuns}, every float32 product runs on its register-tiled GEMM
+ * (except single plain products below {@link MIN_GEMM_WORK} multiply-adds)
  * ({@link gemm}: transposes as strides, worker threads), 1.2–1.6× XNNPACK's speed on a thread
  * and far faster than tfjs on batched products. Otherwise each case runs on XNNPACK's SIMD GEMM:
  * tfjs 4.22 sends only a single non-transposed product (batch 1) to XNNPACK; batched products
@@ -93,10 +100,10 @@ export function makeBatchMatMul(original: KernelFunc, transpose: KernelFunc, eng
     const { M, K, N, batchA, batchB, batch, outBatch } = dims;
     if (M * N * K < MIN_WORK || M === 0 || N === 0 || K === 0) return original(args);
     const backend = asWasmBackend('BatchMatMul', args.backend);
-    if (gemmRuns(engine)) {
+    const single = batch === 1 && !transposeA && !transposeB; // tfjs' own XNNPACK call, with its operator cache
+    if (gemmRuns(engine) && !(single && M * N * K < MIN_GEMM_WORK)) {
       return runProduct(engine, backend, a, b, null, dims);
     }
-    const single = batch === 1 && !transposeA && !transposeB; // tfjs' own XNNPACK call, with its operator cache
     const swapped = matMulPlan(M, K, N, transposeA, transposeB, single) === 'swapped';
     if (single && !swapped) return original(args);
     matMul ??= backend.wasm.cwrap('BatchMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']) as unknown as WasmMatMul;
@@ -131,8 +138,9 @@ export function makeBatchMatMul(original: KernelFunc, transpose: KernelFunc, eng
 
 /**
  * A `_FusedMatMul` kernel (`tf.fused.matMul`) for tfjs' wasm backend on the product module's
- * GEMM ({@link gemm}) for float32 products with a bias of `[N]` (or none) and no activation:
- * the bias is where the tile's accumulators start. Everything else (activations, PReLU weights,
+ * GEMM ({@link gemm}) for float32 products with a bias of `[N]` (or none) and no activation
+ * (the bias is where the tile's accumulators start), except single products below
+ * {@link MIN_GEMM_WORK} multiply-adds. Everything else (activations, PReLU weights,
  * other bias shapes) goes to `original`, tfjs' XNNPACK kernel.
  *
  * @param original tfjs-backend-wasm's own kernel function
@@ -147,7 +155,7 @@ export function makeFusedMatMul(original: KernelFunc, engine: TiledEngine | null
     if (dims == null || activation !== 'linear' || preluActivationWeights != null) return original(args);
     const { M, K, N } = dims;
     if (bias != null && (bias.dtype !== 'float32' || bias.shape.length > 1 || bias.shape.reduce((p, d) => p * d, 1) !== N)) return original(args);
-    if (M * N * K < MIN_WORK || M === 0 || N === 0 || K === 0) return original(args);
+    if (M === 0 || N === 0 || K === 0 || (dims.batch === 1 && M * N * K < MIN_GEMM_WORK)) return original(args);
     return runProduct(engine, asWasmBackend('_FusedMatMul', args.backend), a, b, bias ?? null, dims);
   };
 }
