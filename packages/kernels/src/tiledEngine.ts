@@ -1,7 +1,7 @@
 import { MATMUL_RELAXED_WASM_BASE64, MATMUL_WASM_BASE64 } from './matmulWasm.js';
 
 type TopK = (train: number, M: number, D: number, q: number, q0: number, q1: number, k: number, nc: number, scratch: number, ov: number, or: number) => void;
-type Gemm = (descriptor: number) => void;
+type Gemm = (descriptor: number, thread: number) => void;
 
 /** Byte size of a wasm page; page 0 of the engine's memory holds the control blocks and GEMM descriptors, data starts at page 1. */
 export const PAGE = 65536;
@@ -11,8 +11,8 @@ export const MAX_PAGES = 65536;
 const CTRL_INTS = 16;
 /** The most threads the engine runs (tfjs' wasm pool has 8 workers). */
 export const MAX_THREADS = 8;
-/** Bytes of one GEMM descriptor (20 ints, one per thread), in page 0 after the control blocks. */
-const DESCRIPTOR_BYTES = 128;
+/** Bytes of the GEMM descriptor (22 ints, shared by the threads of a call), in page 0 after the control blocks. */
+export const DESCRIPTOR_AT = MAX_THREADS * CTRL_INTS * 4;
 /** How long a new worker thread may take to start before its share goes to the calling thread. */
 const WORKER_START_MS = 10000;
 
@@ -31,7 +31,7 @@ for (let seen = 0; ; ) {
   Atomics.wait(c, 0, seen);
   seen = Atomics.load(c, 0);
   try {
-    if (c[4] === ${FN.gemm}) exports.gemm(c[5]);
+    if (c[4] === ${FN.gemm}) exports.gemm(c[5], c[6]);
     else exports.topk(c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13], c[14], c[15]);
     c[3] = 0;
   } catch { c[3] = 1; }
@@ -56,7 +56,7 @@ export interface TiledEngine {
   workersFailed?: boolean;
 }
 
-/** One call of a module function on one thread: `topk`'s 11 arguments, or `gemm`'s descriptor address. */
+/** One call of a module function on one thread: `topk`'s 11 arguments, or `gemm`'s descriptor address and thread index. */
 export interface TiledJob {
   fn: (typeof FN)[keyof typeof FN];
   args: number[];
@@ -113,8 +113,6 @@ export const canStartWorkers = (): boolean => workerThreads() != null;
 /** Control block of thread `i` (page 0). */
 const control = (e: TiledEngine, i: number) => new Int32Array(e.memory.buffer, i * CTRL_INTS * 4, CTRL_INTS);
 
-/** Byte offset of thread `t`'s GEMM descriptor. */
-export const descriptorAt = (t: number): number => MAX_THREADS * CTRL_INTS * 4 + t * DESCRIPTOR_BYTES;
 
 /** Starts worker threads until there are `threads − 1` (fewer if one does not start); returns how many threads can run (≥ 1). */
 export function ensureWorkers(e: TiledEngine, threads: number): number {
@@ -155,7 +153,7 @@ export function runJobs(e: TiledEngine, jobs: TiledJob[]): void {
   const [first] = jobs;
   let failed: unknown = null;
   try {
-    if (first.fn === FN.gemm) e.gemm(first.args[0]);
+    if (first.fn === FN.gemm) e.gemm(first.args[0], first.args[1]);
     else (e.topk as (...a: number[]) => void)(...first.args);
   } catch (err) {
     failed = err;

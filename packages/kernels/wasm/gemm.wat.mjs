@@ -3,19 +3,24 @@
 // dotTopK.wat.mjs (the 4 × 8 tile of tile.wat.mjs, `f32x4.relaxed_madd` or `f32x4.mul` + `f32x4.add`); matmul.wat.mjs puts both
 // into one module on one shared memory, so the same worker threads run either.
 //
-// gemm(d): C = op(A)·op(B) + bias for the work units d[16] .. d[17]−1 of a batch of products.
-// d is a descriptor of 20 i32 in the shared memory (pointers and strides in bytes):
+// gemm(d, t): C = op(A)·op(B) + bias for a batch of products, on thread t of those that share
+// the descriptor d: each takes the next item from the counter d[17] (an atomic add) until none is
+// left, so a thread that starts late (or is descheduled) leaves its share to the others. d holds
+// 22 i32 in the shared memory (pointers and strides in bytes):
 //   0 a, 1 b, 2 c, 3 bias: N floats padded with zeros to a multiple of 8 (zeros for no bias)
 //   4 M, 5 K, 6 N
 //   7 ars, 8 aks: op(A)[i, k] is at a + i·ars + k·aks (A [M, K]: K·4, 4; Aᵀ: 4, M·4)
 //   9 bsk, 10 bsn: op(B)[k, n] is at b + k·bsk + n·bsn (B [K, N]: N·4, 4; Bᵀ: 4, K·4)
 //   11 csr, 12 csc: C[i, n] is at c + i·csr + n·csc (row-major C: N·4, 4)
 //   13 aBS, 14 bBS, 15 cBS: batch strides (0 for an operand broadcast over the batch)
-//   16 u0, 17 u1: units u = batch element · ⌈M/4⌉ + block of four rows
-//   18 nc: columns of op(B) packed at a time (a multiple of 8), 19 scratch: nc·K + 32 floats
-// For each run of units within one batch element it packs op(B) nc columns at a time into
-// panels `[K, 8]` (zero-padded), then computes 4 × 8 tiles in registers (8 f32x4 accumulators
-// starting at the bias) and stores the valid part of each.
+//   16 G: blocks of four rows per item, 17 the item counter (0 at the start)
+//   18 nc: columns of op(B) packed at a time (a multiple of 8)
+//   19 scratch, 20 its stride: thread t's nc·K + 32 floats at scratch + t·stride
+//   21 batch
+// Items are (batch element, block of nc columns, group of G row blocks) in that order; a thread
+// packs that block of op(B) into panels `[K, 8]` (zero-padded) when its item's block differs from
+// the one it holds, then computes 4 × 8 tiles in registers (8 f32x4 accumulators starting at the
+// bias) and stores the valid part of each.
 
 import { tileLocals, tileStep } from './tile.wat.mjs';
 
@@ -114,48 +119,51 @@ export function gemmFuncs(options) {
       (local.set $p (i32.add (local.get $p) (i32.const 1)))
       (br $ploop))))
 
-  (func (export "gemm") (param $d i32)
-    (local $M i32) (local $K i32) (local $N i32) (local $RB i32) (local $u i32) (local $u1 i32) (local $end i32) (local $bt i32)
-    (local $rb i32) (local $rb1 i32) (local $aB i32) (local $bB i32) (local $cB i32) (local $n0 i32) (local $nn i32) (local $nc i32)
-    (local $scratch i32) (local $tile i32) (local $ars i32) (local $csr i32) (local $csc i32) (local $rows i32)
+  (func (export "gemm") (param $d i32) (param $t i32)
+    (local $M i32) (local $K i32) (local $N i32) (local $RB i32) (local $G i32) (local $RG i32) (local $NC i32) (local $total i32)
+    (local $i i32) (local $key i32) (local $packed i32) (local $bt i32) (local $rb i32) (local $rb1 i32) (local $aB i32) (local $cB i32)
+    (local $n0 i32) (local $nn i32) (local $nc i32) (local $scratch i32) (local $tile i32) (local $ars i32) (local $csr i32) (local $csc i32) (local $rows i32)
     (local.set $M ${get(4)}) (local.set $K ${get(5)}) (local.set $N ${get(6)})
     (local.set $ars ${get(7)}) (local.set $csr ${get(11)}) (local.set $csc ${get(12)})
-    (local.set $nc ${get(18)}) (local.set $scratch ${get(19)})
+    (local.set $G ${get(16)}) (local.set $nc ${get(18)})
+    (local.set $scratch (i32.add ${get(19)} (i32.mul (local.get $t) ${get(20)})))
     (local.set $tile (i32.add (local.get $scratch) (i32.shl (i32.mul (local.get $nc) (local.get $K)) (i32.const 2))))
     (local.set $RB (i32.shr_u (i32.add (local.get $M) (i32.const 3)) (i32.const 2)))
-    (local.set $u ${get(16)}) (local.set $u1 ${get(17)})
-    (block $udone (loop $uloop
-      (br_if $udone (i32.ge_u (local.get $u) (local.get $u1)))
-      (local.set $bt (i32.div_u (local.get $u) (local.get $RB)))
-      (local.set $end (i32.mul (i32.add (local.get $bt) (i32.const 1)) (local.get $RB)))
-      (if (i32.gt_u (local.get $end) (local.get $u1)) (then (local.set $end (local.get $u1))))
+    (local.set $RG (i32.div_u (i32.add (local.get $RB) (i32.sub (local.get $G) (i32.const 1))) (local.get $G)))
+    (local.set $NC (i32.div_u (i32.add (local.get $N) (i32.sub (local.get $nc) (i32.const 1))) (local.get $nc)))
+    (local.set $total (i32.mul (i32.mul ${get(21)} (local.get $NC)) (local.get $RG)))
+    (local.set $packed (i32.const -1))
+    (block $idone (loop $iloop
+      ;; the next item: (batch element, block of nc columns, group of G row blocks), in that order
+      (local.set $i (i32.atomic.rmw.add offset=68 (local.get $d) (i32.const 1)))
+      (br_if $idone (i32.ge_u (local.get $i) (local.get $total)))
+      (local.set $key (i32.div_u (local.get $i) (local.get $RG)))
+      (local.set $bt (i32.div_u (local.get $key) (local.get $NC)))
+      (local.set $n0 (i32.mul (i32.rem_u (local.get $key) (local.get $NC)) (local.get $nc)))
+      (local.set $nn (i32.sub (local.get $N) (local.get $n0)))
+      (if (i32.gt_u (local.get $nn) (local.get $nc)) (then (local.set $nn (local.get $nc))))
+      (if (i32.ne (local.get $key) (local.get $packed))
+        (then
+          (call $gemmPack (i32.add ${get(1)} (i32.mul (local.get $bt) ${get(14)})) ${get(9)} ${get(10)} (local.get $K) (local.get $N) (local.get $n0) (local.get $nn) (local.get $scratch))
+          (local.set $packed (local.get $key))))
       (local.set $aB (i32.add ${get(0)} (i32.mul (local.get $bt) ${get(13)})))
-      (local.set $bB (i32.add ${get(1)} (i32.mul (local.get $bt) ${get(14)})))
       (local.set $cB (i32.add ${get(2)} (i32.mul (local.get $bt) ${get(15)})))
-      (local.set $n0 (i32.const 0))
-      (block $ndone (loop $nloop
-        (br_if $ndone (i32.ge_u (local.get $n0) (local.get $N)))
-        (local.set $nn (i32.sub (local.get $N) (local.get $n0)))
-        (if (i32.gt_u (local.get $nn) (local.get $nc)) (then (local.set $nn (local.get $nc))))
-        (call $gemmPack (local.get $bB) ${get(9)} ${get(10)} (local.get $K) (local.get $N) (local.get $n0) (local.get $nn) (local.get $scratch))
-        (local.set $rb (i32.sub (local.get $u) (i32.mul (local.get $bt) (local.get $RB))))
-        (local.set $rb1 (i32.sub (local.get $end) (i32.mul (local.get $bt) (local.get $RB))))
-        (block $rdone (loop $rloop
-          (br_if $rdone (i32.ge_u (local.get $rb) (local.get $rb1)))
-          (local.set $rows (i32.sub (local.get $M) (i32.shl (local.get $rb) (i32.const 2))))
-          (if (i32.gt_u (local.get $rows) (i32.const 4)) (then (local.set $rows (i32.const 4))))
-          (call $gemmRows
-            (i32.add (local.get $aB) (i32.mul (i32.shl (local.get $rb) (i32.const 2)) (local.get $ars))) (local.get $ars) ${get(8)} (local.get $K)
-            (local.get $scratch) (i32.shr_u (i32.add (local.get $nn) (i32.const 7)) (i32.const 3))
-            (i32.add (i32.add (local.get $cB) (i32.mul (i32.shl (local.get $rb) (i32.const 2)) (local.get $csr))) (i32.mul (local.get $n0) (local.get $csc)))
-            (local.get $csr) (local.get $csc) (local.get $rows) (local.get $nn)
-            (i32.add ${get(3)} (i32.shl (local.get $n0) (i32.const 2))) (local.get $tile))
-          (local.set $rb (i32.add (local.get $rb) (i32.const 1)))
-          (br $rloop)))
-        (local.set $n0 (i32.add (local.get $n0) (local.get $nc)))
-        (br $nloop)))
-      (local.set $u (local.get $end))
-      (br $uloop)))
+      (local.set $rb (i32.mul (i32.rem_u (local.get $i) (local.get $RG)) (local.get $G)))
+      (local.set $rb1 (i32.add (local.get $rb) (local.get $G)))
+      (if (i32.gt_u (local.get $rb1) (local.get $RB)) (then (local.set $rb1 (local.get $RB))))
+      (block $rdone (loop $rloop
+        (br_if $rdone (i32.ge_u (local.get $rb) (local.get $rb1)))
+        (local.set $rows (i32.sub (local.get $M) (i32.shl (local.get $rb) (i32.const 2))))
+        (if (i32.gt_u (local.get $rows) (i32.const 4)) (then (local.set $rows (i32.const 4))))
+        (call $gemmRows
+          (i32.add (local.get $aB) (i32.mul (i32.shl (local.get $rb) (i32.const 2)) (local.get $ars))) (local.get $ars) ${get(8)} (local.get $K)
+          (local.get $scratch) (i32.shr_u (i32.add (local.get $nn) (i32.const 7)) (i32.const 3))
+          (i32.add (i32.add (local.get $cB) (i32.mul (i32.shl (local.get $rb) (i32.const 2)) (local.get $csr))) (i32.mul (local.get $n0) (local.get $csc)))
+          (local.get $csr) (local.get $csc) (local.get $rows) (local.get $nn)
+          (i32.add ${get(3)} (i32.shl (local.get $n0) (i32.const 2))) (local.get $tile))
+        (local.set $rb (i32.add (local.get $rb) (i32.const 1)))
+        (br $rloop)))
+      (br $iloop)))
   )
 `;
 }
