@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs';
 import { wasmThreadCount } from '@mmc/core';
 import { gemm, productDims, type ProductDims } from './gemm.js';
 import { canStartWorkers, type TiledEngine } from './tiledEngine.js';
@@ -72,10 +71,10 @@ function runProduct(engine: TiledEngine, backend: WasmBackend, a: TensorInfo, b:
 
 /**
  * A `BatchMatMul` kernel for tfjs' wasm backend. Where the product module exists (`engine`: wasm
- * SIMD and shared memory) and {@link gemmRuns}, every float32 product runs on its register-tiled GEMM
- * (except single plain products below {@link MIN_GEMM_WORK} multiply-adds)
- * ({@link gemm}: transposes as strides, worker threads), 1.2–1.6× XNNPACK's speed on a thread
- * and far faster than tfjs on batched products. Otherwise each case runs on XNNPACK's SIMD GEMM:
+ * SIMD and shared memory) and {@link gemmRuns}, every float32 product except single plain ones
+ * below {@link MIN_GEMM_WORK} multiply-adds runs on its register-tiled GEMM ({@link gemm}:
+ * transposes as strides, worker threads), 1.2–1.6× XNNPACK's speed on a thread and far faster
+ * than tfjs on batched products. Otherwise each case runs on XNNPACK's SIMD GEMM:
  * tfjs 4.22 sends only a single non-transposed product (batch 1) to XNNPACK; batched products
  * (attention's q·kᵀ and P·v) and any product with transposeA/transposeB go to a scalar triple
  * loop that is 7–20× slower. Here transposed operands are first transposed by wasm's Transpose
@@ -139,9 +138,10 @@ export function makeBatchMatMul(original: KernelFunc, transpose: KernelFunc, eng
 /**
  * A `_FusedMatMul` kernel (`tf.fused.matMul`) for tfjs' wasm backend on the product module's
  * GEMM ({@link gemm}) for float32 products with a bias of `[N]` (or none) and no activation
- * (the bias is where the tile's accumulators start), except single products below
- * {@link MIN_GEMM_WORK} multiply-adds. Everything else (activations, PReLU weights,
- * other bias shapes) goes to `original`, tfjs' XNNPACK kernel.
+ * (the bias is where the tile's accumulators start), except single plain products below
+ * {@link MIN_GEMM_WORK} multiply-adds. Everything else (activations, PReLU weights, other bias
+ * shapes) goes to `original`, tfjs' XNNPACK kernel. Transposed products always run here: tfjs'
+ * own kernel gets `transposeA` with a bias wrong.
  *
  * @param original tfjs-backend-wasm's own kernel function
  * @param engine the product module, or null where it does not exist (then every call goes to `original`)
@@ -151,11 +151,14 @@ export function makeFusedMatMul(original: KernelFunc, engine: TiledEngine | null
     if (!gemmRuns(engine)) return original(args);
     const { a, b, bias, preluActivationWeights } = args.inputs;
     const activation = (args.attrs?.activation as string | undefined) ?? 'linear';
-    const dims = productDims(a, b, Boolean(args.attrs?.transposeA), Boolean(args.attrs?.transposeB));
+    const transposeA = Boolean(args.attrs?.transposeA);
+    const transposeB = Boolean(args.attrs?.transposeB);
+    const dims = productDims(a, b, transposeA, transposeB);
     if (dims == null || activation !== 'linear' || preluActivationWeights != null) return original(args);
     const { M, K, N } = dims;
     if (bias != null && (bias.dtype !== 'float32' || bias.shape.length > 1 || bias.shape.reduce((p, d) => p * d, 1) !== N)) return original(args);
-    if (M === 0 || N === 0 || K === 0 || (dims.batch === 1 && M * N * K < MIN_GEMM_WORK)) return original(args);
+    const single = dims.batch === 1 && !transposeA && !transposeB;
+    if (M === 0 || N === 0 || K === 0 || (single && M * N * K < MIN_GEMM_WORK)) return original(args);
     return runProduct(engine, asWasmBackend('_FusedMatMul', args.backend), a, b, bias ?? null, dims);
   };
 }

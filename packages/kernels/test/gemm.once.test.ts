@@ -87,7 +87,7 @@ describe('the GEMM of the product module (wasm/gemm.wat.mjs)', () => {
 describe('BatchMatMul and _FusedMatMul on the GEMM', () => {
   it('tf.fused.matMul with a bias, with transposes, equals float64 loops; other activations go to tfjs and still agree', () => {
     // (float64 is the reference: tfjs-backend-wasm 4.22's own _FusedMatMul gets transposeA with a bias wrong, errors of ≈ 2.)
-    // M·K·N ≥ 2^25: single products below that stay on XNNPACK.
+    // M·K·N ≥ 2^25: single plain products below that stay on XNNPACK.
     const [M, K, N] = [520, 256, 256];
     const a = f32(randn(1, M * K));
     const b = f32(randn(2, K * N));
@@ -116,7 +116,11 @@ describe('BatchMatMul and _FusedMatMul on the GEMM', () => {
       expectClose(got[2].dataSync(), gemm64(a, b, bias, dimsOf(M, K, N, true, false)), 1e-4, 1e-5);
       expectClose(got[3].dataSync(), want.map((v) => Math.max(0, v)), 1e-4, 1e-5);
       expectClose(got[4].dataSync(), gemm64(a, b, null, dimsOf(M, K, N, false, false)), 1e-4, 1e-5);
-      tf.dispose(got);
+      // a small transposed product with a bias also runs here (tfjs' own kernel is wrong for it)
+      const [m, k, n] = [30, 20, 10];
+      const small = tf.tidy(() => tf.fused.matMul({ a: tf.tensor2d(a.subarray(0, k * m), [k, m]), b: tf.tensor2d(b.subarray(0, k * n), [k, n]), bias: tf.tensor1d(bias.subarray(0, n)), transposeA: true }));
+      expectClose(small.dataSync(), gemm64(a.subarray(0, k * m), b.subarray(0, k * n), bias.subarray(0, n), dimsOf(m, k, n, true, false)), 1e-4, 1e-5);
+      tf.dispose([...got, small]);
     } finally {
       unregisterWasmKernels();
       tf.dispose([ta, taT, tb, tbT, tbias]);
