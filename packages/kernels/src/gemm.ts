@@ -53,14 +53,8 @@ export function productDims(a: TensorInfo, b: TensorInfo, transposeA: boolean, t
   return { M, K, N, transposeA, transposeB, batchA, batchB, batch, outBatch };
 }
 
-/** Byte offsets, in an engine's memory, of one batch of products: operands, result, the bias padded to a multiple of 8 (zeros for none), and each thread's scratch. */
-interface GemmAt {
-  a: number;
-  b: number;
-  c: number;
-  bias: number;
-  scratch: number;
-}
+/** Blocks of four rows per work item: small enough to balance two threads, large enough to keep the item counter cold. */
+const ROW_BLOCKS_PER_ITEM = 8;
 
 /** How {@link gemm} splits a batch of products: columns packed per block, threads, scratch bytes per thread. */
 function gemmPlan(e: TiledEngine, dims: ProductDims, threads: number) {
@@ -70,28 +64,6 @@ function gemmPlan(e: TiledEngine, dims: ProductDims, threads: number) {
   const items = batch * Math.ceil(N / nc) * Math.ceil(Math.ceil(M / 4) / ROW_BLOCKS_PER_ITEM);
   const T = M * N * K * batch < MIN_THREADED_WORK ? 1 : ensureWorkers(e, Math.min(threads, items));
   return { N8, nc, T, scratchBytes: align64((nc * K + 32) * 4) };
-}
-
-/** Blocks of four rows per work item: small enough to balance two threads, large enough to keep the item counter cold. */
-const ROW_BLOCKS_PER_ITEM = 8;
-
-/** Writes the descriptor and runs wasm/gemm.wat.mjs' `gemm` on the plan's threads; throws BackendError naming the product. */
-function runGemm(e: TiledEngine, at: GemmAt, dims: ProductDims, plan: ReturnType<typeof gemmPlan>): void {
-  const { M, K, N, transposeA, transposeB, batchA, batchB, batch } = dims;
-  const strides = [
-    transposeA ? 4 : K * 4, transposeA ? M * 4 : 4, // op(A)[i, k]: rows, k
-    transposeB ? 4 : N * 4, transposeB ? K * 4 : 4, // op(B)[k, n]: k, columns
-    N * 4, 4, // C rows, columns
-    batchA === 1 ? 0 : M * K * 4, batchB === 1 ? 0 : K * N * 4, M * N * 4,
-  ];
-  const { T, nc, scratchBytes } = plan;
-  new Int32Array(e.memory.buffer).set([at.a, at.b, at.c, at.bias, M, K, N, ...strides, ROW_BLOCKS_PER_ITEM, 0, nc, at.scratch, scratchBytes, batch], DESCRIPTOR_AT / 4);
-  const jobs: TiledJob[] = Array.from({ length: T }, (_, t) => ({ fn: FN.gemm, args: [DESCRIPTOR_AT, t] }));
-  try {
-    runJobs(e, jobs);
-  } catch (err) {
-    throw new BackendError(`${gemmName(dims)}: ${(err as Error).message}`, 'wasm');
-  }
 }
 
 const gemmName = ({ batch, M, K, N }: ProductDims) => `@mmc/kernels GEMM [${batch}, ${M}, ${K}]·[${K}, ${N}]`;
@@ -129,6 +101,18 @@ export function gemm(e: TiledEngine, a: Float32Array, b: Float32Array, bias: Flo
   f.set(b.subarray(0, batchB * K * N), bAt / 4);
   f.fill(0, biasAt / 4, biasAt / 4 + plan.N8);
   if (bias) f.set(bias.subarray(0, N), biasAt / 4);
-  runGemm(e, { a: aAt, b: bAt, c: cAt, bias: biasAt, scratch: scratchAt }, dims, plan);
+  const strides = [
+    dims.transposeA ? 4 : K * 4, dims.transposeA ? M * 4 : 4, // op(A)[i, k]: rows, k
+    dims.transposeB ? 4 : N * 4, dims.transposeB ? K * 4 : 4, // op(B)[k, n]: k, columns
+    N * 4, 4, // C rows, columns
+    batchA === 1 ? 0 : M * K * 4, batchB === 1 ? 0 : K * N * 4, M * N * 4,
+  ];
+  new Int32Array(e.memory.buffer).set([aAt, bAt, cAt, biasAt, M, K, N, ...strides, ROW_BLOCKS_PER_ITEM, 0, plan.nc, scratchAt, plan.scratchBytes, batch], DESCRIPTOR_AT / 4);
+  const jobs: TiledJob[] = Array.from({ length: plan.T }, (_, t) => ({ fn: FN.gemm, args: [DESCRIPTOR_AT, t] }));
+  try {
+    runJobs(e, jobs);
+  } catch (err) {
+    throw new BackendError(`${gemmName(dims)}: ${(err as Error).message}`, 'wasm');
+  }
   out.set(f.subarray(cAt / 4, cAt / 4 + batch * M * N));
 }
