@@ -16,6 +16,7 @@ export { useBackend, isNode, isBackendInitialised, wasmThreadCount, type Backend
 export { l2Normalize, cosineSimilarity, transposeLast2 } from './similarity.js';
 export { patchify, unpatchify } from './patchify.js';
 export { FUSED_KERNELS, hasBackendKernel } from './fusedKernels.js';
+export { transposedMatMul } from './transposedMatMul.js';
 export { sortTopKSlots } from './sortTopKSlots.js';
 export { ndarray, type NdArray, type NdArrayOf, type DType, type DTypeArrays } from './io/ndarray.js';
 export { readNpy, writeNpy, type ReadNpyOptions } from './io/npy.js';

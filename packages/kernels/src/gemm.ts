@@ -73,9 +73,11 @@ const gemmName = ({ batch, M, K, N }: ProductDims) => `@mmc/kernels GEMM [${batc
  * SIMD GEMM (wasm/gemm.wat.mjs: op(B) packed into `[K, 8]` panels, 4 × 8 tiles of C in
  * registers, fused multiply-add where the engine has relaxed SIMD) on this thread and
  * `threads − 1` worker threads, which take work items (32 rows of one block of columns) from a
- * shared counter, so a worker that wakes late leaves its share to the others. Transposes are
- * strides (no copy); operands and result are copied into and out of the engine's memory (linear
- * time). Measured here (AMD EPYC Zen 3, one thread, ViT-Tiny's shapes):
+ * shared counter, so a worker that wakes late leaves its share to the others. Operands and
+ * result are copied into and out of the engine's memory (linear time); a transposed B is read
+ * through strides while it is packed, a transposed A is transposed in that memory first (the
+ * module's `transpose`, ≈ 1 ns per float; read in place it made `[2048, 4096]ᵀ·[2048, 2048]`
+ * 2.7× slower). Measured here (AMD EPYC Zen 3, one thread, ViT-Tiny's shapes):
  * 29–33 GFLOP/s baseline, 44–47 relaxed, against 20–26 for XNNPACK.
  *
  * @param a op(A) of every batch element, `[batchA, M, K]` (`[batchA, K, M]` when transposed), row-major
@@ -91,18 +93,24 @@ export function gemm(e: TiledEngine, a: Float32Array, b: Float32Array, bias: Flo
   const biasAt = align64(bAt + batchB * K * N * 4);
   const cAt = align64(biasAt + plan.N8 * 4);
   const scratchAt = align64(cAt + batch * M * N * 4);
+  const stagingAt = align64(scratchAt + plan.T * plan.scratchBytes); // a transposed A as given, before its transpose
   let f: Float32Array;
   try {
-    f = reserve(e, scratchAt + plan.T * plan.scratchBytes, gemmName(dims));
+    f = reserve(e, stagingAt + (dims.transposeA ? batchA * M * K * 4 : 0), gemmName(dims));
   } catch (err) {
     throw new BackendError((err as Error).message, 'wasm');
   }
-  f.set(a.subarray(0, batchA * M * K), aAt / 4);
+  if (dims.transposeA) {
+    f.set(a.subarray(0, batchA * M * K), stagingAt / 4);
+    for (let i = 0; i < batchA; i++) e.transpose(stagingAt + i * M * K * 4, aAt + i * M * K * 4, K, M);
+  } else {
+    f.set(a.subarray(0, batchA * M * K), aAt / 4);
+  }
   f.set(b.subarray(0, batchB * K * N), bAt / 4);
   f.fill(0, biasAt / 4, biasAt / 4 + plan.N8);
   if (bias) f.set(bias.subarray(0, N), biasAt / 4);
   const strides = [
-    dims.transposeA ? 4 : K * 4, dims.transposeA ? M * 4 : 4, // op(A)[i, k]: rows, k
+    K * 4, 4, // op(A)[i, k] (row-major here): rows, k
     dims.transposeB ? 4 : N * 4, dims.transposeB ? K * 4 : 4, // op(B)[k, n]: k, columns
     N * 4, 4, // C rows, columns
     batchA === 1 ? 0 : M * K * 4, batchB === 1 ? 0 : K * N * 4, M * N * 4,

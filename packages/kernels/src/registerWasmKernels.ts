@@ -12,7 +12,7 @@ import { tiledEngine } from './tiledEngine.js';
 export const WASM_KERNELS = ['BatchMatMul', '_FusedMatMul', 'GatherV2', 'Identity', 'Slice', 'SplitV', 'Exp', 'Erf', 'Sum', 'Mean'] as const;
 
 /** The fused kernels {@link registerWasmKernels} adds (names from `@mmc/core`'s `FUSED_KERNELS`), which `@mmc/models` runs where present. */
-export const WASM_FUSED_KERNELS = [FUSED_KERNELS.geluForward, FUSED_KERNELS.geluBackward, FUSED_KERNELS.dotTopK] as const;
+export const WASM_FUSED_KERNELS = [FUSED_KERNELS.geluForward, FUSED_KERNELS.geluBackward, FUSED_KERNELS.dotTopK, FUSED_KERNELS.stridedMatMul] as const;
 
 let originals: Map<string, tf.KernelConfig> | null = null;
 
@@ -33,7 +33,11 @@ let originals: Map<string, tf.KernelConfig> | null = null;
  * - `Sum` and `Mean` over leading axes (bias gradients, BatchNorm): SIMD column sums in place
  *   (tfjs transposes the reduced axes to the end first).
  *
- * and adds three fused kernels, {@link WASM_FUSED_KERNELS}: exact GELU's forward (Φ(u) and u·Φ(u))
+ * and adds four kernels, {@link WASM_FUSED_KERNELS}: `stridedMatMul`, the `BatchMatMul` above under
+ * `@mmc/core`'s name that declares transposed products as fast as plain ones here (so
+ * `transposedMatMul`, and with it the blocks' backward passes, pass transpose flags instead of
+ * transposing first: our GEMM reads them through strides, the XNNPACK path transposes itself);
+ * exact GELU's forward (Φ(u) and u·Φ(u))
  * and backward in one SIMD pass each, which `@mmc/models`' transformer blocks use when present
  * (only where the engine has wasm SIMD), and `dotTopK`, the exact top-k by inner product that
  * `@mmc/eval`'s k-NN uses when present: a register-tiled SIMD product with the top-k folded in, on
@@ -90,6 +94,7 @@ export function registerWasmKernels(options: { gemm?: boolean } = {}): boolean {
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel({ ...(saved.get(name) as tf.KernelConfig), kernelFunc: replacements[name] as tf.KernelFunc });
   }
+  tf.registerKernel({ kernelName: FUSED_KERNELS.stridedMatMul, backendName: 'wasm', kernelFunc: replacements.BatchMatMul as tf.KernelFunc });
   // Engines without wasm SIMD get no fused kernels, so @mmc/models keeps composing tfjs ops there.
   if (elementwiseModule() != null) {
     tf.registerKernel({ kernelName: FUSED_KERNELS.geluForward, backendName: 'wasm', kernelFunc: geluForwardKernel as unknown as tf.KernelFunc });

@@ -2,6 +2,7 @@ import { MATMUL_RELAXED_WASM_BASE64, MATMUL_WASM_BASE64 } from './matmulWasm.js'
 
 type TopK = (train: number, M: number, D: number, q: number, q0: number, q1: number, k: number, nc: number, scratch: number, ov: number, or: number) => void;
 type Gemm = (descriptor: number, thread: number) => void;
+type Transpose = (src: number, dst: number, rows: number, cols: number) => void;
 
 /** Byte size of a wasm page; page 0 of the engine's memory holds the control blocks and GEMM descriptors, data starts at page 1. */
 export const PAGE = 65536;
@@ -49,6 +50,8 @@ export interface TiledEngine {
   memory: WebAssembly.Memory;
   topk: TopK;
   gemm: Gemm;
+  /** `dst [cols, rows] = srcᵀ` for a row-major float32 `src [rows, cols]` (byte addresses), on the calling thread. */
+  transpose: Transpose;
   /** Whether this is the relaxed-SIMD build (fused multiply-add). */
   relaxed: boolean;
   workers: number;
@@ -71,8 +74,8 @@ export function engineFromBytes(bytes: Uint8Array<ArrayBuffer>, relaxed: boolean
   const module = new WebAssembly.Module(bytes);
   const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
   const { exports } = new WebAssembly.Instance(module, { env: { memory } });
-  const { topk, gemm } = exports as unknown as { topk: TopK; gemm: Gemm };
-  return { module, memory, topk, gemm, relaxed, workers: 0 };
+  const { topk, gemm, transpose } = exports as unknown as { topk: TopK; gemm: Gemm; transpose: Transpose };
+  return { module, memory, topk, gemm, transpose, relaxed, workers: 0 };
 }
 
 /**

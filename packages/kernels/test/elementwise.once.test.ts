@@ -187,7 +187,7 @@ describe('fused GELU kernels', () => {
     registerWasmKernels();
     expect(hasBackendKernel(FUSED_KERNELS.geluForward)).toBe(true);
     expect(hasBackendKernel(FUSED_KERNELS.geluBackward)).toBe(true);
-    expect([...WASM_FUSED_KERNELS]).toEqual([FUSED_KERNELS.geluForward, FUSED_KERNELS.geluBackward, FUSED_KERNELS.dotTopK]);
+    expect([...WASM_FUSED_KERNELS]).toEqual([FUSED_KERNELS.geluForward, FUSED_KERNELS.geluBackward, FUSED_KERNELS.dotTopK, FUSED_KERNELS.stridedMatMul]);
     unregisterWasmKernels();
     expect(hasBackendKernel(FUSED_KERNELS.geluForward)).toBe(false);
     expect(hasBackendKernel(FUSED_KERNELS.geluBackward)).toBe(false);

@@ -45,6 +45,7 @@ describe('the GEMM of the product module (wasm/gemm.wat.mjs)', () => {
     [4, 17, 16, false, false, 1, 4], // A broadcast over the batch
     [9, 40, 11, true, false, 3, 1], // B broadcast over the batch
     [66, 31, 70, false, false, 1, 1], // several blocks of rows and panels
+    [70, 66, 9, true, false, 2, 2], // a transposed A of 66 rows (not a multiple of 4) and 70 columns (past one block of 64)
   ];
   for (const [name, build] of builds) {
     it(`${name}: every shape, transpose and broadcast, with and without bias, equals float64 loops exactly on exact values`, () => {

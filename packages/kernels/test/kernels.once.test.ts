@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { BackendError } from '@mmc/core';
+import { BackendError, FUSED_KERNELS, hasBackendKernel } from '@mmc/core';
 import { registerWasmKernels, unregisterWasmKernels, WASM_KERNELS } from '@mmc/kernels';
 import { expectClose, f32, randn } from '../../../test-setup/numeric';
 import { matMulPlan } from '../src/batchMatMul';
@@ -217,6 +217,38 @@ describe('Identity, Slice, SplitV', () => {
     expect(Array.from(r1.dataSync())).toEqual([3, 4, 5, 6]);
     r1.dispose();
     unregisterWasmKernels();
+  });
+});
+
+describe('transposed products (FUSED_KERNELS.stridedMatMul)', () => {
+  it("a ViT's gradient runs no 2-D or 3-D Transpose with the kernels (flags on the GEMM) and equals the gradient without them", async () => {
+    const { createViT, vitTiny } = await import('@mmc/models');
+    const vit = createViT(vitTiny({ imageSize: 16, patchSize: 4, dim: 32, depth: 2, heads: 2, seed: 4 }));
+    const x = tf.tensor4d(f32(randn(8, 4 * 16 * 16 * 3)), [4, 16, 16, 3]);
+    const r = tf.tensor3d(f32(randn(9, 4 * 16 * 32)), [4, 16, 32]);
+    const run = async () => {
+      let grads: tf.Tensor[] = [];
+      const info = await tf.profile(() => {
+        grads = Object.values(tf.variableGrads(() => tf.sum(tf.mul(vit.apply(x).patches, r)) as tf.Scalar, vit.trainableVariables()).grads);
+      });
+      const ranks = info.kernels.filter((k) => k.name === 'Transpose').map((k) => k.inputShapes[0]?.length ?? 0);
+      const values = grads.flatMap((g) => Array.from(g.dataSync()));
+      tf.dispose(grads);
+      return { ranks, values };
+    };
+    const plain = await run();
+    registerWasmKernels();
+    expect(hasBackendKernel(FUSED_KERNELS.stridedMatMul)).toBe(true);
+    const fast = await run();
+    unregisterWasmKernels();
+    expect(hasBackendKernel(FUSED_KERNELS.stridedMatMul)).toBe(false);
+    // Without: the weight gradients' and attention's transposes; with: only patchify's (rank 6) and the head split/merge (rank 4).
+    expect(plain.ranks.filter((n) => n === 2 || n === 3).length).toBeGreaterThan(0);
+    expect(fast.ranks.filter((n) => n === 2 || n === 3)).toEqual([]);
+    expect(fast.ranks.length).toBeGreaterThan(0);
+    expectClose(fast.values, plain.values, 1e-5, 1e-4);
+    tf.dispose([x, r]);
+    vit.dispose();
   });
 });
 

@@ -11,6 +11,7 @@ import {
   formatShape,
   l2Normalize,
   transposeLast2,
+  transposedMatMul,
 } from '@mmc/core';
 
 /** Options of {@link patchMomentumContrast}. */
@@ -190,7 +191,7 @@ function otherImagesCrossEntropy(B: number, N: number, T: number, chunkSize: num
             const w = tf.reshape(tf.div(tf.slice(dyF, [r0], [rc]), T), [rc, 1, 1]);
             const G = tf.reshape(tf.mul(tf.exp(tf.sub(S, l)), w), [rc, rows]); // dy_i P_ij / T
             const Qc = tf.slice(Qs, [r0, 0], [rc, -1]);
-            return [tf.matMul(G, Ks), tf.add(dK, tf.matMul(transposeLast2(G), Qc))];
+            return [tf.matMul(G, Ks), tf.add(dK, transposedMatMul(G, Qc, true, false))];
           });
           dK.dispose();
           dK = dKNext;

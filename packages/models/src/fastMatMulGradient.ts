@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { transposeLast2 } from '@mmc/core';
+import { transposedMatMul } from '@mmc/core';
 
 /**
  * Sums `g` down to `shape` (the undoing of batch broadcasting): leading extra axes are summed
@@ -16,8 +16,9 @@ function reduceTo(g: tf.Tensor, shape: number[]): tf.Tensor {
 }
 
 /**
- * Gradient of C = op(A)·op(B) (op = optional transpose of the last two axes) with only plain
- * matMuls and explicit transposes (ᵀ = transposeLast2):
+ * Gradient of C = op(A)·op(B) (op = optional transpose of the last two axes) through
+ * `transposedMatMul`: plain matMuls after explicit transposes where the backend's transposed
+ * matMul is slow (tfjs' own wasm kernels), transpose flags where it reads them as strides:
  *
  * | transposeA, transposeB | dA | dB |
  * | --- | --- | --- |
@@ -37,22 +38,21 @@ const fastBatchMatMulGradConfig: tf.GradConfig = {
     const [a, b] = saved;
     const transposeA = Boolean(attrs.transposeA);
     const transposeB = Boolean(attrs.transposeB);
-    const T = transposeLast2;
-    const mm = (x: tf.Tensor, y: tf.Tensor) => tf.matMul(x, y);
+    const mm = transposedMatMul;
     let da: () => tf.Tensor;
     let db: () => tf.Tensor;
     if (!transposeA && !transposeB) {
-      da = () => mm(g, T(b));
-      db = () => mm(T(a), g);
+      da = () => mm(g, b, false, true);
+      db = () => mm(a, g, true, false);
     } else if (!transposeA && transposeB) {
       da = () => mm(g, b);
-      db = () => mm(T(g), a);
+      db = () => mm(g, a, true, false);
     } else if (transposeA && !transposeB) {
-      da = () => mm(b, T(g));
+      da = () => mm(b, g, false, true);
       db = () => mm(a, g);
     } else {
-      da = () => mm(T(b), T(g));
-      db = () => mm(T(g), T(a));
+      da = () => mm(b, g, true, true);
+      db = () => mm(g, a, true, true);
     }
     return { a: () => reduceTo(da(), a.shape), b: () => reduceTo(db(), b.shape) };
   },
@@ -61,9 +61,10 @@ const fastBatchMatMulGradConfig: tf.GradConfig = {
 let registered = false;
 
 /**
- * Replaces tfjs' gradient of the `BatchMatMul` kernel (every `tf.matMul`) by one that uses only
- * plain matMuls and explicit transposes. tfjs' own gradient calls `matMul(dy, b, false, true)`
- * and `matMul(a, dy, true, false)`, which wasm runs 7–10× slower than a plain matMul; this one
+ * Replaces tfjs' gradient of the `BatchMatMul` kernel (every `tf.matMul`) by one whose transposed
+ * products go through `transposedMatMul`. tfjs' own gradient calls `matMul(dy, b, false, true)`
+ * and `matMul(a, dy, true, false)`, which tfjs' wasm kernels run 7–10× slower than a plain
+ * matMul (explicit transposes are linear-time there); this one
  * computes the same values (see the table on `fastBatchMatMulGradConfig`) and also reduces
  * over broadcast batch axes. Global (tfjs has one gradient registry), idempotent, and called
  * by `createViT`, `mlpHead` and `pixelDecoder`. tfjs logs an "Overriding the gradient" warning
@@ -73,7 +74,7 @@ let registered = false;
  * @example
  * ```ts
  * registerFastMatMulGradient();
- * const g = tf.grad((w: tf.Tensor) => tf.matMul(x, w).sum())(w); // plain matMuls only
+ * const g = tf.grad((w: tf.Tensor) => tf.matMul(x, w).sum())(w); // no slow transposed matMul on wasm
  * ```
  */
 export function registerFastMatMulGradient(): boolean {

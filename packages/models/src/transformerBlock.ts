@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { transposeLast2 } from '@mmc/core';
+import { transposedMatMul } from '@mmc/core';
 import { geluBackward, geluForward } from './gelu.js';
 
 /** Weights of one pre-norm transformer block, @mmc layout (Linear weights `[in, out]`). */
@@ -24,11 +24,11 @@ function dense(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor): tf.Tensor2D {
   return (b ? tf.fused.matMul({ a: x, b: w, bias: b }) : tf.matMul(x, w)) as tf.Tensor2D;
 }
 
-/** xᵀ·y for 2-D x, y through an explicit transpose (wasm's transposed matMul is slow). */
-const tMatMul = (x: tf.Tensor, y: tf.Tensor) => tf.matMul(transposeLast2(x) as tf.Tensor2D, y as tf.Tensor2D);
+/** xᵀ·y (explicit transpose where the backend's transposed matMul is slow: `transposedMatMul`). */
+const tMatMul = (x: tf.Tensor, y: tf.Tensor) => transposedMatMul<tf.Tensor2D>(x, y, true, false);
 
-/** x·yᵀ through an explicit transpose of y. */
-const matMulT = (x: tf.Tensor, y: tf.Tensor) => tf.matMul(x as tf.Tensor2D, transposeLast2(y) as tf.Tensor2D);
+/** x·yᵀ (likewise). */
+const matMulT = (x: tf.Tensor, y: tf.Tensor) => transposedMatMul<tf.Tensor2D>(x, y, false, true);
 
 /** LayerNorm forward on rows: the normalised rows x̂, 1/σ per row and the output x̂·w + b. */
 function layerNormForward(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor, eps: number) {
@@ -46,18 +46,14 @@ function layerNormBackward(dy: tf.Tensor2D, xhat: tf.Tensor2D, rstd: tf.Tensor, 
   return { dx: dx as tf.Tensor2D, dw: tf.sum(tf.mul(dy, xhat), 0), db: tf.sum(dy, 0) };
 }
 
-/** [M, D] rows of B·T tokens → per-head `[B·H, T, hd]` (transposed: `[B·H, hd, T]`). */
-function toHeads(x: tf.Tensor, B: number, T: number, H: number, hd: number, transposed = false): tf.Tensor3D {
-  const perm = transposed ? [0, 2, 3, 1] : [0, 2, 1, 3];
-  const shape: [number, number, number] = transposed ? [B * H, hd, T] : [B * H, T, hd];
-  return tf.reshape(tf.transpose(tf.reshape(x, [B, T, H, hd]), perm), shape) as tf.Tensor3D;
+/** [M, D] rows of B·T tokens → per-head `[B·H, T, hd]`. */
+function toHeads(x: tf.Tensor, B: number, T: number, H: number, hd: number): tf.Tensor3D {
+  return tf.reshape(tf.transpose(tf.reshape(x, [B, T, H, hd]), [0, 2, 1, 3]), [B * H, T, hd]) as tf.Tensor3D;
 }
 
-/** Inverse of {@link toHeads}: `[B·H, T, hd]` (or `[B·H, hd, T]`) → `[M, D]`. */
-function fromHeads(x: tf.Tensor, B: number, T: number, H: number, hd: number, transposed = false): tf.Tensor2D {
-  const perm = transposed ? [0, 3, 1, 2] : [0, 2, 1, 3];
-  const shape = transposed ? [B, H, hd, T] : [B, H, T, hd];
-  return tf.reshape(tf.transpose(tf.reshape(x, shape), perm), [B * T, H * hd]) as tf.Tensor2D;
+/** Inverse of {@link toHeads}: `[B·H, T, hd]` → `[M, D]`. */
+function fromHeads(x: tf.Tensor, B: number, T: number, H: number, hd: number): tf.Tensor2D {
+  return tf.reshape(tf.transpose(tf.reshape(x, [B, H, T, hd]), [0, 2, 1, 3]), [B * T, H * hd]) as tf.Tensor2D;
 }
 
 /**
@@ -71,8 +67,9 @@ function fromHeads(x: tf.Tensor, B: number, T: number, H: number, hd: number, tr
  * saves (wasm's Identity copies) and every backward intermediate until the whole gradient is done,
  * about 20× the activations this block needs; ViT-Tiny at batch 32 then exceeds wasm's 4 GB heap.
  * Here the block saves 12 tensors for its backward pass and frees each backward intermediate as
- * soon as it has been used. Every product is a plain matMul (explicit transposes; wasm runs
- * transposed matMuls several times slower), the q/k/v split multiplies by column blocks of
+ * soon as it has been used. Transposed products go through `transposedMatMul` (explicit
+ * transposes where the backend runs transposed matMuls several times slower, tfjs' own wasm
+ * kernels; transpose flags where it reads them as strides), the q/k/v split multiplies by column blocks of
  * W_qkv (tfjs' split is slow on wasm), and biases are fused into the matMuls.
  *
  * The backward formulas (per row, ⊙ elementwise):
@@ -103,20 +100,20 @@ export function transformerBlock(x: tf.Tensor, w: BlockWeights, heads: number, e
     const column = (t: tf.Tensor, i: number) => tf.slice(t, [0, i * D], [D, D]) as tf.Tensor2D;
     const part = (i: number) => dense(ln1.y, column(qkvW, i), qkvB ? tf.slice(qkvB, [i * D], [D]) : undefined);
     const q = toHeads(tf.mul(part(0), scale), B, T, H, hd); // [B·H, T, hd], scaled
-    const kT = toHeads(part(1), B, T, H, hd, true); // [B·H, hd, T]
+    const k = toHeads(part(1), B, T, H, hd); // [B·H, T, hd]
     const v = toHeads(part(2), B, T, H, hd); // [B·H, T, hd]
-    const P = tf.softmax(tf.matMul(q, kT), -1) as tf.Tensor3D; // [B·H, T, T]
+    const P = tf.softmax(transposedMatMul(q, k, false, true), -1) as tf.Tensor3D; // [B·H, T, T]
     const o = fromHeads(tf.matMul(P, v), B, T, H, hd); // [M, D]
     const x1 = tf.add(x2, dense(o, projW as tf.Tensor2D, projB)) as tf.Tensor2D;
     const ln2 = layerNormForward(x1, n2w, n2b, eps);
     const u = dense(ln2.y, fc1W as tf.Tensor2D, fc1B);
     const [cdf, g] = geluForward(u); // Φ(u), gelu(u)
     const y = tf.add(x1, dense(g as tf.Tensor2D, fc2W as tf.Tensor2D, fc2B));
-    save([ln1.xhat, ln1.rstd, ln1.y, q, kT, v, P, o, ln2.xhat, ln2.rstd, ln2.y, u, cdf, g]);
+    save([ln1.xhat, ln1.rstd, ln1.y, q, k, v, P, o, ln2.xhat, ln2.rstd, ln2.y, u, cdf, g]);
     return {
       value: tf.reshape(y, [B, T, D]),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xhat1, rstd1, h1, qS, kTS, vS, PS, oS, xhat2, rstd2, h2, uS, cdfS, gS] = saved;
+        const [xhat1, rstd1, h1, qS, kS, vS, PS, oS, xhat2, rstd2, h2, uS, cdfS, gS] = saved;
         const step = <R extends tf.TensorContainer>(f: () => R): R => tf.tidy(f);
         const dy2 = tf.reshape(dy, [M, D]) as tf.Tensor2D;
         // MLP: y = x1 + gelu(u)·W2 + b2, u = LN2(x1)·W1 + b1
@@ -134,12 +131,12 @@ export function transformerBlock(x: tf.Tensor, w: BlockWeights, heads: number, e
         const dbp = step(() => tf.sum(dx1, 0));
         const [dq, dk, dv] = step(() => {
           const dO = toHeads(matMulT(dx1, projW), B, T, H, hd);
-          const dP = tf.matMul(dO, transposeLast2(vS) as tf.Tensor3D);
+          const dP = transposedMatMul(dO, vS, false, true);
           const dS = tf.mul(PS, tf.sub(dP, tf.sum(tf.mul(dP, PS), -1, true))); // [B·H, T, T]
           return [
-            fromHeads(tf.mul(tf.matMul(dS, transposeLast2(kTS) as tf.Tensor3D), scale), B, T, H, hd),
-            fromHeads(tf.matMul(transposeLast2(qS) as tf.Tensor3D, dS), B, T, H, hd, true), // q already scaled
-            fromHeads(tf.matMul(transposeLast2(PS) as tf.Tensor3D, dO), B, T, H, hd),
+            fromHeads(tf.mul(tf.matMul(dS, kS), scale), B, T, H, hd),
+            fromHeads(transposedMatMul(dS, qS, true, false), B, T, H, hd), // q already scaled
+            fromHeads(transposedMatMul(PS, dO, true, false), B, T, H, hd),
           ];
         });
         const parts = [dq, dk, dv];
