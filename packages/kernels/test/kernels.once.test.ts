@@ -213,6 +213,15 @@ describe('Identity, Slice, SplitV', () => {
       expect(Array.from(tf.concat(parts, 3).dataSync())).toEqual(Array.from(vals));
       tf.dispose([x, ...parts]);
     }
+    // Runs of the last axis at least 16 long take TypedArray.set, shorter ones a loop: both here.
+    const wide = tf.tensor2d(Float32Array.from({ length: 4 * 37 }, (_, i) => i), [4, 37]);
+    for (const [begin, size] of [[[1, 2], [2, 33]], [[0, 5], [4, 3]], [[1, 0], [3, 16]], [[0, 21], [4, 15]]]) {
+      const want = Array.from({ length: size[0] * size[1] }, (_, i) => (begin[0] + Math.floor(i / size[1])) * 37 + begin[1] + (i % size[1]));
+      const got = tf.slice(wide, begin, size);
+      expect(Array.from(got.dataSync())).toEqual(want);
+      got.dispose();
+    }
+    wide.dispose();
     const r1 = tf.slice(tf.range(0, 10), [3], [4]);
     expect(Array.from(r1.dataSync())).toEqual([3, 4, 5, 6]);
     r1.dispose();

@@ -130,13 +130,20 @@ export function gmmlCorrupt(images: tf.Tensor, opts: GmmlCorruptOptions): GmmlCo
   }
 
   const anyReplaced = replacedFrom.some((d) => d >= 0);
+  // Conditions at full [B, H, W, C] size, built here: tf.where would broadcast them with tf.tile
+  // (wasm's Tile costs ≈ 90 ns per element, more than the rest of the corruption).
+  const fullSize = (perPixel: (i: number) => number) => {
+    const out = new Uint8Array(B * HW * C);
+    for (let i = 0; i < B * HW; i++) if (perPixel(i)) out.fill(1, i * C, i * C + C);
+    return tf.tensor4d(out, [B, H, W, C], 'bool');
+  };
   const corrupted = tf.tidy(() => {
-    const mask = tf.tensor4d(maskBool, [B, H, W, 1], 'bool');
+    const mask = fullSize((i) => maskBool[i]);
     let source: tf.Tensor = fill === 'noise' ? tf.tensor4d(noise, [B, H, W, C]) : tf.zeros([B, H, W, C]);
     if (anyReplaced) {
       const perm = Int32Array.from(replacedFrom, (d, b) => (d >= 0 ? d : b));
       const donors = tf.gather(images, tf.tensor1d(perm, 'int32'));
-      const isReplaced = tf.tensor4d(Uint8Array.from(replacedFrom, (d) => (d >= 0 ? 1 : 0)), [B, 1, 1, 1], 'bool');
+      const isReplaced = fullSize((i) => (replacedFrom[Math.floor(i / HW)] >= 0 ? 1 : 0));
       source = tf.where(isReplaced, donors, source);
     }
     return tf.where(mask, source, images) as tf.Tensor4D;
