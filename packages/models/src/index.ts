@@ -13,6 +13,7 @@ export { createTeacher, type Teacher, type ModuleRecord } from './teacher.js';
 export type { Module, CloneOptions } from './module.js';
 export { toTimmLayout, fromTimmLayout, type PatchGeometry } from './timmLayout.js';
 export { registerFastMatMulGradient } from './fastMatMulGradient.js';
+export { registerFastReduceGradient } from './fastReduceGradient.js';
 export { gelu } from './gelu.js';
 export { loadWeights, type LoadWeightsOptions } from './loadWeights.js';
 export { saveWeights, type SaveWeightsOptions, type SaveWeightsFormat } from './saveWeights.js';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertInteger, describe, formatShape, l2Normalize, ShapeError, ValueError } from '@mmc/core';
 import { registerFastMatMulGradient } from './fastMatMulGradient.js';
+import { registerFastReduceGradient } from './fastReduceGradient.js';
 import { gelu } from './gelu.js';
 import { truncNormal, variableRng } from './init.js';
 import { linear } from './linear.js';
@@ -105,6 +106,7 @@ function resolve(fn: string, o: MlpHeadOptions): Required<MlpHeadOptions> {
 export function mlpHead(options: MlpHeadOptions): MlpHead {
   const o = resolve('mlpHead', options);
   registerFastMatMulGradient();
+  registerFastReduceGradient();
   const names = layerNames(o.layers, o.batchNorm);
   const initial: InitialValues = {};
   names.forEach((name, i) => {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertInteger, assertRank, describe, formatShape, ShapeError, unpatchify, ValueError } from '@mmc/core';
 import { registerFastMatMulGradient } from './fastMatMulGradient.js';
+import { registerFastReduceGradient } from './fastReduceGradient.js';
 import { truncNormal, variableRng } from './init.js';
 import { linear } from './linear.js';
 import type { CloneOptions, Module } from './module.js';
@@ -62,6 +63,7 @@ export function pixelDecoder(options: PixelDecoderOptions): PixelDecoder {
   assertInteger(fn, 'channels', o.channels, 1);
   if (!Number.isSafeInteger(o.seed)) throw new ValueError(`${fn}: seed must be a safe integer, got ${describe(o.seed)}`);
   registerFastMatMulGradient();
+  registerFastReduceGradient();
   const P = o.patchSize * o.patchSize * o.channels;
   return buildDecoder(
     o,

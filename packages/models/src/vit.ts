@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { assertShape, describe, patchify, ShapeError, ValueError } from '@mmc/core';
 import { resolveViTConfig, type ResolvedViTConfig, type ViTConfig } from './config.js';
 import { registerFastMatMulGradient } from './fastMatMulGradient.js';
+import { registerFastReduceGradient } from './fastReduceGradient.js';
 import { truncNormal, variableRng, xavierUniform } from './init.js';
 import { layerNorm } from './layerNorm.js';
 import { linear } from './linear.js';
@@ -160,6 +161,7 @@ function initialValues(c: ResolvedViTConfig): InitialValues {
 export function createViT(config: ViTConfig): ViT {
   const c = resolveViTConfig('createViT', config);
   registerFastMatMulGradient();
+  registerFastReduceGradient();
   return buildViT(c, initialValues(c), true);
 }
 
