@@ -78,3 +78,24 @@ function recordError(err: number): void {
 export function largestErrorSeen(): number {
   return largestError;
 }
+
+/** Sizes of a reference product: op(A) is `[M, K]`, op(B) `[K, N]`, stacks of `batchA` / `batchB` (a stack of 1 broadcasts) into `batch`. */
+export type ProductSizes = { M: number; K: number; N: number; transposeA: boolean; transposeB: boolean; batchA: number; batchB: number; batch: number };
+
+/** The reference product: float64 loops over the stored layouts (A `[batchA, M, K]` or `[batchA, K, M]` transposed, likewise B), plus an optional bias per column → `[batch, M, N]`. */
+export function matMul64(a: ArrayLike<number>, b: ArrayLike<number>, bias: ArrayLike<number> | null, d: ProductSizes): Float64Array {
+  const { M, K, N, transposeA, transposeB, batchA, batchB, batch } = d;
+  const out = new Float64Array(batch * M * N);
+  for (let t = 0; t < batch; t++) {
+    const oa = (batchA === 1 ? 0 : t) * M * K;
+    const ob = (batchB === 1 ? 0 : t) * K * N;
+    for (let m = 0; m < M; m++) {
+      for (let n = 0; n < N; n++) {
+        let s = bias ? bias[n] : 0;
+        for (let k = 0; k < K; k++) s += a[oa + (transposeA ? k * M + m : m * K + k)] * b[ob + (transposeB ? n * K + k : k * N + n)];
+        out[(t * M + m) * N + n] = s;
+      }
+    }
+  }
+  return out;
+}

@@ -1,27 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FUSED_KERNELS, transposedMatMul } from '@mmc/core';
-import { expectClose, expectNoLeak, f32, randn } from '../../../test-setup/numeric';
+import { expectClose, expectNoLeak, f32, matMul64, randn } from '../../../test-setup/numeric';
 
-/** float64 op(A)·op(B) for `[batch, ., .]` stacks; a batch of 1 broadcasts. */
-function matMul64(a: Float64Array, aShape: number[], tA: boolean, b: Float64Array, bShape: number[], tB: boolean) {
+/** float64 op(A)·op(B) for `[batch, ., .]` stacks (a batch of 1 broadcasts). */
+function matMulOf(a: Float64Array, aShape: number[], tA: boolean, b: Float64Array, bShape: number[], tB: boolean) {
   const [ba, a1, a2] = aShape;
   const [bb, b1, b2] = bShape;
-  const [M, K, N] = [tA ? a2 : a1, tA ? a1 : a2, tB ? b1 : b2];
-  const batch = Math.max(ba, bb);
-  const out = new Float64Array(batch * M * N);
-  for (let n = 0; n < batch; n++) {
-    const oa = (ba === 1 ? 0 : n) * a1 * a2;
-    const ob = (bb === 1 ? 0 : n) * b1 * b2;
-    for (let i = 0; i < M; i++) {
-      for (let j = 0; j < N; j++) {
-        let s = 0;
-        for (let k = 0; k < K; k++) s += a[oa + (tA ? k * a2 + i : i * a2 + k)] * b[ob + (tB ? j * b2 + k : k * b2 + j)];
-        out[(n * M + i) * N + j] = s;
-      }
-    }
-  }
-  return out;
+  const sizes = { M: tA ? a2 : a1, K: tA ? a1 : a2, N: tB ? b1 : b2, transposeA: tA, transposeB: tB, batchA: ba, batchB: bb, batch: Math.max(ba, bb) };
+  return matMul64(a, b, null, sizes);
 }
 
 /** Input ranks of the Transpose kernels `f` runs. */
@@ -59,7 +46,7 @@ describe('transposedMatMul', () => {
         const tb = tf.tensor(f32(b), bShape);
         const c = transposedMatMul(ta, tb, tA, tB);
         expect(c.shape).toEqual([Math.max(aShape[0], bShape[0]), tA ? aShape[2] : aShape[1], tB ? bShape[1] : bShape[2]]);
-        expectClose(c.dataSync(), matMul64(a, aShape, tA, b, bShape, tB), 1e-5, 1e-5);
+        expectClose(c.dataSync(), matMulOf(a, aShape, tA, b, bShape, tB), 1e-5, 1e-5);
         expectNoLeak(() => transposedMatMul(ta, tb, tA, tB));
         tf.dispose([ta, tb, c]);
       });
