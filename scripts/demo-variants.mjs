@@ -1,6 +1,6 @@
+#!/usr/bin/env node
 // MMC option variants on the demo (DEMO_CONFIG data, ViT, seed 0, wasm + @mmc/kernels); evaluates the
 // EMA teacher every --every steps. Usage: npm run build && node scripts/demo-variants.mjs --tag T --opts JSON [--steps 250]
-// Scratch: MMC variants on the demo's data/ViT; evaluates the teacher backbone every N steps.
 import { useBackend } from '@mmc/core';
 import { registerWasmKernels } from '@mmc/kernels';
 import { scenes } from '@mmc/data';
