@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { createRng } from '@mmc/core';
-import { gmmlCorrupt, grayscale } from '@mmc/masking';
+import { gmmlCorrupt, grayscale, horizontalFlip, solarize } from '@mmc/masking';
 
 /** Names of the kernels `f` runs (tf.profile), its outputs disposed. */
 async function kernelsOf(f: () => tf.TensorContainer): Promise<string[]> {
@@ -24,6 +24,30 @@ describe('augmentations broadcast without Tile', () => {
     });
     expect(names).toContain('Select');
     expect(names).not.toContain('Tile');
+  });
+
+  it('horizontalFlip copies with one gather, without Reverse', async () => {
+    const names = await kernelsOf(() => {
+      const f = horizontalFlip(images, { rng: createRng(4), prob: 0.5 });
+      expect(Array.from(f.flipped)).toContain(1);
+      expect(Array.from(f.flipped)).toContain(0);
+      return f.images;
+    });
+    expect(names).toContain('GatherV2');
+    expect(names).not.toContain('Reverse');
+  });
+
+  // tfjs' wasm backend also broadcasts comparisons and logical ops ≈ 40× slower than equal shapes.
+  it('solarize combines its per-image coins at full size (no broadcast logical op)', async () => {
+    const info = await tf.profile(() => {
+      const s = solarize(images, { rng: createRng(6), prob: 0.5 });
+      expect(Array.from(s.applied)).toContain(1);
+      expect(Array.from(s.applied)).toContain(0);
+      return s.images;
+    });
+    const logical = info.kernels.filter((k) => k.name === 'LogicalAnd');
+    expect(logical.length).toBe(1);
+    for (const k of logical) expect(k.inputShapes).toEqual([images.shape, images.shape]);
   });
 
   it('grayscale runs no Tile kernel', async () => {
