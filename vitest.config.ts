@@ -30,7 +30,7 @@ export default defineConfig({
       {
         resolve: { alias },
         // Backend-independent tests (file formats, RNG, packaging) run once.
-        test: { name: 'once', include: ['packages/*/test/**/*.once.test.ts', 'test/**/*.test.ts'], testTimeout: 300_000 },
+        test: { name: 'once', include: ['packages/*/test/**/*.once.test.ts', 'examples/*/test/**/*.once.test.ts', 'test/**/*.test.ts'], testTimeout: 300_000 },
       },
       {
         resolve: { alias },

@@ -8,6 +8,7 @@ export type { NdArrayLike, ArrayInput, LabelsInput, NestedNumbers } from './ndar
 export { promptSegment, type Prompt, type PatchPrompt, type PixelPrompt, type PromptSegmentOptions, type PromptSegmentResult } from './promptSegment.js';
 export { promptSegmentAsync } from './promptSegmentAsync.js';
 export { thresholdSweep, type SweepSample, type ThresholdSweepOptions, type ThresholdSweepResult } from './thresholdSweep.js';
+export { patchLabels } from './patchLabels.js';
 export { meanIoU, type LabelMap, type MeanIoUOptions, type MeanIoUResult } from './meanIoU.js';
 export {
   similarityDistributions,

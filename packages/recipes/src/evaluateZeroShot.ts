@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertInteger, createRng } from '@mmc/core';
 import type { SceneDataset } from '@mmc/data';
-import { similarityDistributions, thresholdSweep, type SweepSample } from '@mmc/eval';
+import { patchLabels, similarityDistributions, thresholdSweep, type SweepSample } from '@mmc/eval';
 import type { ViT } from '@mmc/models';
 import { normalizeImages, SCENES_NORMALIZATION, type Normalization } from './normalize.js';
 
@@ -40,8 +40,8 @@ export interface ZeroShotResult {
  * §Similarity Distribution): every visible object is prompted at its centre pixel; its
  * last-layer patch tokens give a cosine-similarity map that is upsampled (bilinear, half-pixel)
  * and thresholded; IoU against the object's class mask is accumulated per class (`thresholdSweep`).
- * Patches whose pixels are at least `minPurity` one object class are labelled with it (background
- * patches are left out) and the intra/inter-class similarity histograms and their overlap are
+ * Patches whose pixels are at least `minPurity` one object class are labelled with it (`patchLabels`;
+ * background patches are left out) and the intra/inter-class similarity histograms and their overlap are
  * computed over the whole set (`similarityDistributions`).
  *
  * @example
@@ -60,7 +60,7 @@ export async function evaluateZeroShot(backbone: ViT, data: SceneDataset, opts: 
   const h = H / p;
   const samples: SweepSample[] = [];
   const patchFeatures: Float32Array[] = [];
-  const patchLabels: number[] = [];
+  const patchLabelList: number[] = [];
   for (let start = 0; start < data.count; start += batchSize) {
     const idx = Array.from({ length: Math.min(batchSize, data.count - start) }, (_, i) => start + i);
     const batch = data.batch(idx);
@@ -83,29 +83,19 @@ export async function evaluateZeroShot(backbone: ViT, data: SceneDataset, opts: 
           classId: obj.classId,
         });
       }
-      for (let r = 0; r < h; r++) {
-        for (let c = 0; c < h; c++) {
-          const counts = new Map<number, number>();
-          for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) {
-            const k = classMask[(r * p + i) * H + c * p + j];
-            counts.set(k, (counts.get(k) ?? 0) + 1);
-          }
-          let best = 0;
-          let bestCount = -1;
-          for (const [k, n] of counts) if (n > bestCount) [best, bestCount] = [k, n];
-          if (best > 0 && bestCount >= minPurity * p * p) {
-            patchFeatures.push(f.subarray((r * h + c) * D, (r * h + c + 1) * D));
-            patchLabels.push(best);
-          }
-        }
-      }
+      const labels = patchLabels(classMask, [H, H], { patchSize: p, minPurity });
+      labels.forEach((label, i) => {
+        if (label < 0) return;
+        patchFeatures.push(f.subarray(i * D, (i + 1) * D));
+        patchLabelList.push(label);
+      });
     }
   }
   const sweep = thresholdSweep(samples, { thresholds });
-  const M = patchLabels.length;
+  const M = patchLabelList.length;
   const flat = new Float32Array(M * D);
   patchFeatures.forEach((f, i) => flat.set(f, i * D));
-  const dist = similarityDistributions({ data: flat, shape: [M, D] }, Int32Array.from(patchLabels), {
+  const dist = similarityDistributions({ data: flat, shape: [M, D] }, Int32Array.from(patchLabelList), {
     maxPairs,
     rng: createRng(seed),
   });
