@@ -6,10 +6,11 @@ import { assertInRange, assertRank, type Rng } from '@mmc/core';
  * Flips each image left–right with probability `prob` (coins drawn on the host from the rng, one
  * per image, in batch order).
  *
- * One `tf.gather` along the width with a per-image column order (reversed or not, `batchDims` 1):
- * an exact copy, where `tf.reverse` plus a blend cost ≈ 14 ms per [16, 64, 64, 3] batch on tfjs'
- * wasm backend (its Reverse computes every element's index) against ≈ 1 ms with `@mmc/kernels`'
- * row-copying Gather.
+ * One `tf.gather` of pixels (rows of C values of the `[B·H·W, C]` view, each image's columns in
+ * reversed or kept order): an exact copy, where `tf.reverse` plus a blend cost ≈ 14 ms per
+ * [16, 64, 64, 3] batch on tfjs' wasm backend (its Reverse computes every element's index),
+ * against ≈ 2 ms with `@mmc/kernels`' row-copying Gather. (Not `batchDims`: tfjs-backend-wasm
+ * 4.22's GatherV2 gets every batch after the first wrong with it.)
  *
  * @param images `[B, H, W, C]`
  * @returns `{ images: [B, H, W, C], flipped: Uint8Array(B) }`
